@@ -1,0 +1,35 @@
+# Two commands do all set-up: `make demo` and `make test`. Both create .venv when needed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: demo test lint typecheck bench reference clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -c "import arviz, pymc, matplotlib, sklearn, statsmodels; print('stack imports: ok')"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/neuroimmune-stats report -o report.html
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 1; fi; exit $$rc
+
+lint: $(STAMP)
+	$(BIN)/ruff check neuroimmune_stats tests benchmarks
+	$(BIN)/python -m mypy
+
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	$(BIN)/python benchmarks/run.py
+
+reference:
+	cd tests/reference && for f in *.R; do Rscript $$f; done
+
+clean:
+	rm -rf $(VENV) report.html

@@ -1,0 +1,41 @@
+"""Timing helpers shared by the benchmark modules (medians over repeats, in-process)."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class Timing:
+    job: str
+    impl: str
+    median_s: float
+    repeats: int
+    note: str = ""
+
+
+def time_call(fn: Callable[[], Any], repeats: int = 5, warmup: int = 1) -> float:
+    """Median wall time of ``fn()`` over ``repeats`` calls after ``warmup`` untimed calls."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def ratio_rows(job: str, ours: Timing, peers: list[Timing]) -> list[dict[str, Any]]:
+    """Rows for the markdown table: our time, each peer's, and ours/peer."""
+    rows = [{"job": job, "impl": ours.impl, "median_s": ours.median_s, "ratio": 1.0, "note": ours.note}]
+    for p in peers:
+        rows.append(
+            {"job": job, "impl": p.impl, "median_s": p.median_s,
+             "ratio": ours.median_s / p.median_s if p.median_s else float("nan"), "note": p.note}
+        )
+    return rows

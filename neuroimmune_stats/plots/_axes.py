@@ -1,0 +1,22 @@
+"""Axes handling shared by the plotting modules (sklearn ``Display`` convention)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._optional import pyplot
+
+
+def get_ax(ax: Any = None, figsize: tuple[float, float] = (4.5, 3.5)) -> Any:
+    """Return ``ax`` or a new Axes on a new figure when ``ax`` is None."""
+    if ax is not None:
+        return ax
+    plt = pyplot()
+    _, new = plt.subplots(figsize=figsize, layout="constrained")
+    return new
+
+
+#: colours of the two subtypes, colour-blind safe (Okabe–Ito)
+GROUP_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7")
+#: markers of the protocols (the paper: triangle = Protocol 1, circle = Protocol 2)
+PROTOCOL_MARKERS = ("^", "o", "s", "D")

@@ -195,7 +195,7 @@ def test_example_is_the_documented_seed() -> None:
 
 def test_example_tells_the_papers_story() -> None:
     df = nis.load_example()
-    F, p, est = _ols_group_F(df, "suvr_s1")
+    _, p, est = _ols_group_F(df, "suvr_s1")
     assert est > 0 and min(1.0, 2 * p) < 0.05   # radicular > axial in S1 after Bonferroni over 2 ROIs
     _, p_thal, _ = _ols_group_F(df, "suvr_thalamus")
     assert min(1.0, 2 * p_thal) > 0.05          # not in thalamus

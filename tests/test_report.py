@@ -72,6 +72,6 @@ def test_config_file(tmp_path: Path) -> None:
     c = load_config(cfg)
     assert c.seed == 5 and c.n_boot == 999
     cfg.write_text('[study]\nsede = 5\n', encoding="utf-8")
-    with pytest.raises(ValueError, match="unknown key study.sede"):
+    with pytest.raises(ValueError, match=r"unknown key study\.sede"):
         load_config(cfg)
     assert main(["report", "--config", str(cfg), "-o", str(tmp_path / "r.html"), "--quiet"]) == 2

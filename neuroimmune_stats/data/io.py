@@ -120,9 +120,9 @@ def read_raw(obj: TableInput, table: str, missing_values: tuple[str, ...]) -> Ra
             return RawTable(pd.DataFrame(), label, np.array([], dtype=int), problems=[
                 Problem(label, int(m.group(2)) if m else None, None, "", rule)])
         lines = np.arange(len(frame)) + 2
-        blank = frame.apply(lambda r: all(str(v).strip() == "" for v in r), axis=1) if len(frame) else \
-            pd.Series([], dtype=bool)
-        frame, lines = frame.loc[~blank.to_numpy()].reset_index(drop=True), lines[~blank.to_numpy()]
+        keep = np.array([any(str(v).strip() != "" for v in row) for row in frame.itertuples(index=False)],
+                        dtype=bool)
+        frame, lines = frame.iloc[np.flatnonzero(keep)].reset_index(drop=True), lines[keep]
         raw = RawTable(frame=frame.astype(object), source=label, lines=lines, sep=sep)
         raw.sidecar = _sidecar(path)
         if "__error__" in raw.sidecar:

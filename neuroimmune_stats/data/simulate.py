@@ -10,8 +10,6 @@ found.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
@@ -41,8 +39,8 @@ _FSS_MEAN, _FSS_SD = 6.0, 3.2
 
 def _protocol_sizes(n_axial: int, n_radicular: int) -> tuple[int, int, int, int]:
     """Split the groups over protocols in the paper's proportions (P1: 10 ax + 15 rad of 26/28)."""
-    ax1 = int(round(n_axial * 10 / 26))
-    rad1 = int(round(n_radicular * 15 / 28))
+    ax1 = round(n_axial * 10 / 26)
+    rad1 = round(n_radicular * 15 / 28)
     return ax1, n_axial - ax1, rad1, n_radicular - rad1
 
 

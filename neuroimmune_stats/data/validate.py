@@ -88,7 +88,7 @@ def _pivot_long(raw: RawTable, schema: TableSchema, problems: list[Problem]) -> 
 def _check_id(raw: RawTable, problems: list[Problem]) -> pd.Series:
     ids = raw.frame["subject_id"]
     seen: dict[str, int] = {}
-    out = []
+    out: list[object] = []
     for v, line in zip(ids.tolist(), raw.lines.tolist(), strict=True):
         if not isinstance(v, str) or v == "":
             problems.append(Problem(raw.source, line, "subject_id", "", "is empty; every row needs a subject ID"))
@@ -109,7 +109,7 @@ def _check_enum(raw: RawTable, spec: FieldSpec, col: pd.Series, problems: list[P
     enum = spec.enum or ()
     lookup = {e.casefold(): e for e in enum}
     lookup.update({k.casefold(): v for k, v in spec.value_aliases.items()})
-    out = []
+    out: list[object] = []
     for v, line in zip(col.tolist(), raw.lines.tolist(), strict=True):
         if not isinstance(v, str):
             if spec.required and not spec.missing_allowed:
@@ -148,7 +148,8 @@ def _check_number(raw: RawTable, spec: FieldSpec, col: pd.Series, problems: list
             problems.append(Problem(raw.source, line, spec.name, v, "is not a finite number"))
             continue
         if spec.type == "integer" and x != round(x):
-            problems.append(Problem(raw.source, line, spec.name, v, f"is not a whole number ({spec.title} must be a whole number)"))
+            problems.append(Problem(raw.source, line, spec.name, v,
+                                    f"is not a whole number ({spec.title} must be a whole number)"))
             continue
         if spec.minimum is not None and x < spec.minimum:
             problems.append(Problem(raw.source, line, spec.name, v,
@@ -186,7 +187,7 @@ def _apply_rules(raw: RawTable, schema: TableSchema, out: dict[str, Any], proble
         target, terms = rule["target"], rule["terms"]
         if not all(t in out for t in terms):
             continue
-        total = sum(np.asarray(out[t], dtype=float) for t in terms)
+        total = np.sum([np.asarray(out[t], dtype=float) for t in terms], axis=0)
         if target not in out:
             out[target] = total
             notes.append(f"{raw.source}: {target} derived as {' + '.join(terms)} (column absent)")

@@ -61,7 +61,9 @@ def frame_html(df: pd.DataFrame, digits: int = 3) -> str:
 
     def fmt(v: Any) -> str:
         if isinstance(v, float):
-            return "" if pd.isna(v) else f"{v:.{digits}g}" if abs(v) < 1e-3 and v != 0 else f"{v:.{digits}f}"
+            if pd.isna(v):
+                return ""
+            return f"{v:.{digits}g}" if abs(v) < 1e-3 and v != 0 else f"{v:.{digits}f}"
         return str(v)
 
     shown = df.copy()
@@ -88,9 +90,10 @@ _TEMPLATE = """<!DOCTYPE html>
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
 <title>{{ title }}</title>
 <style>
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; max-width: 1100px; margin: 2em auto;
-       padding: 0 1em; color: #1d1d1f; line-height: 1.45; }
-h1 { font-size: 1.6em; margin-bottom: .2em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; margin-top: 2em; }
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; max-width: 1100px;
+       margin: 2em auto; padding: 0 1em; color: #1d1d1f; line-height: 1.45; }
+h1 { font-size: 1.6em; margin-bottom: .2em; }
+h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; margin-top: 2em; }
 .meta { color: #555; font-size: .9em; }
 nav ol { columns: 2; font-size: .95em; }
 table.tbl { border-collapse: collapse; margin: .6em 0 1.2em; font-size: .88em; }
@@ -114,7 +117,8 @@ pre { background: #f7f7f7; padding: .8em; overflow-x: auto; font-size: .82em; }
 {% elif b.kind == "note" %}<div class="note">{{ b.content }}</div>
 {% elif b.kind == "pre" %}<pre>{{ b.content }}</pre>
 {% elif b.kind == "html" %}{% if b.caption %}<p class="caption">{{ b.caption }}</p>{% endif %}{{ b.content }}
-{% elif b.kind == "figure" %}<figure><img src="{{ b.content }}" alt="{{ b.caption }}"><figcaption>{{ b.caption }}</figcaption></figure>
+{% elif b.kind == "figure" %}<figure><img src="{{ b.content }}" alt="{{ b.caption }}">
+<figcaption>{{ b.caption }}</figcaption></figure>
 {% endif %}
 {% endfor %}
 </section>

@@ -34,7 +34,7 @@ DEFAULT_EFFECTS: dict[str, float] = {
 
 _SUVR_SD = 0.085
 _CONN_SD = 0.28
-_FSS_MEAN, _FSS_SD = 6.0, 3.2
+_FSS_MEAN, _FSS_SD = 7.3, 3.2
 
 
 def _protocol_sizes(n_axial: int, n_radicular: int) -> tuple[int, int, int, int]:

@@ -32,7 +32,7 @@ from ._rng import SeedLike, seed_sequence
 from .exceptions import SpecificationError
 
 #: number of draws generated from one child seed; fixed so results never depend on chunking
-BLOCK = 64
+BLOCK = 256
 
 Kind = Literal["bootstrap", "permutation"]
 

@@ -24,7 +24,7 @@ True
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from ..exceptions import SpecificationError
 
@@ -54,15 +54,25 @@ def check_level(conf_level: float) -> float:
 
 
 def _quantiles(draws: np.ndarray, probs: np.ndarray) -> np.ndarray:
-    """Column-wise quantiles at per-column probabilities ``probs`` (shape (2, p))."""
-    out = np.full(probs.shape, np.nan)
-    for j in range(draws.shape[1]):
-        col = draws[:, j]
-        col = col[np.isfinite(col)]
-        if col.size == 0 or not np.all(np.isfinite(probs[:, j])):
-            continue
-        out[:, j] = np.quantile(col, np.clip(probs[:, j], 0.0, 1.0))
-    return out
+    """Column-wise quantiles (R type 7, numpy's default) at per-column ``probs`` (shape (2, p)).
+
+    Non-finite draws are ignored; one sort of the whole matrix serves every column.
+    """
+    srt = np.sort(np.where(np.isfinite(draws), draws, np.inf), axis=0)
+    count = np.isfinite(draws).sum(axis=0)
+    cols = np.arange(draws.shape[1])
+    with np.errstate(invalid="ignore"):
+        h = (count - 1)[None, :] * np.clip(probs, 0.0, 1.0)
+    ok = np.isfinite(h) & (count > 0)[None, :]
+    h = np.where(ok, h, 0.0)
+    lo = np.floor(h).astype(np.intp)
+    hi = np.minimum(lo + 1, np.maximum(count - 1, 0)[None, :])
+    frac = h - lo
+    x_lo = srt[lo, cols[None, :]]
+    x_hi = srt[hi, cols[None, :]]
+    with np.errstate(invalid="ignore"):
+        out = x_lo + frac * (x_hi - x_lo)
+    return np.where(ok, np.where(frac == 0, x_lo, out), np.nan)
 
 
 def bias_correction(draws: np.ndarray, estimate: np.ndarray) -> np.ndarray:
@@ -75,7 +85,7 @@ def bias_correction(draws: np.ndarray, estimate: np.ndarray) -> np.ndarray:
     b = finite.sum(axis=0)
     below = np.sum((draws < estimate[None, :]) & finite, axis=0)
     prop = np.clip(below / np.maximum(b, 1), 0.5 / np.maximum(b, 1), 1 - 0.5 / np.maximum(b, 1))
-    return stats.norm.ppf(prop)
+    return special.ndtri(prop)
 
 
 def acceleration(jackknife: np.ndarray) -> np.ndarray:
@@ -103,10 +113,10 @@ def bca_interval(
 ) -> tuple[np.ndarray, np.ndarray]:
     """BC interval (``jackknife=None``) or BCa interval (jackknife estimates, shape (n, p))."""
     z0 = bias_correction(draws, estimate)
-    za = stats.norm.ppf(np.array([(1 - conf_level) / 2, (1 + conf_level) / 2]))[:, None]
+    za = special.ndtri(np.array([(1 - conf_level) / 2, (1 + conf_level) / 2]))[:, None]
     a = np.zeros_like(z0) if jackknife is None else acceleration(jackknife)
     with np.errstate(invalid="ignore", divide="ignore"):
-        probs = stats.norm.cdf(z0 + (z0 + za) / (1 - a * (z0 + za)))
+        probs = special.ndtr(z0 + (z0 + za) / (1 - a * (z0 + za)))
     q = _quantiles(draws, probs)
     return q[0], q[1]
 

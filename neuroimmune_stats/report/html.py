@@ -96,9 +96,9 @@ h1 { font-size: 1.6em; margin-bottom: .2em; }
 h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; margin-top: 2em; }
 .meta { color: #555; font-size: .9em; }
 nav ol { columns: 2; font-size: .95em; }
-table.tbl { border-collapse: collapse; margin: .6em 0 1.2em; font-size: .88em; }
-table.tbl th, table.tbl td { border-bottom: 1px solid #e3e3e3; padding: .25em .6em; text-align: right; }
-table.tbl th { background: #f5f5f7; } table.tbl td:first-child, table.tbl th:first-child { text-align: left; }
+table { border-collapse: collapse; margin: .6em 0 1.2em; font-size: .88em; }
+table th, table td { border-bottom: 1px solid #e3e3e3; padding: .25em .6em; text-align: right; }
+table th { background: #f5f5f7; } table td:first-child, table th:first-child { text-align: left; }
 figure { margin: 1em 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption, .caption { color: #444; font-size: .88em; }
 .note { background: #fff8e1; border-left: 4px solid #f0b400; padding: .5em .8em; margin: .8em 0; }

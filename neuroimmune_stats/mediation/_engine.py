@@ -1,0 +1,191 @@
+"""Vectorised effects of a mediation model for a whole chunk of resamples at once.
+
+Internal. A resample is a vector of case weights ``w`` (bootstrap counts, or leave-one-out
+indicators for the jackknife). Every regression of the model is a function of the weighted first
+and second moments of the standardised columns ``Z = [x, m..., y, covariates...]``, and those
+moments for ``k`` resamples are one matrix product ``[Z, Z_i Z_j] ᵀ Wᵀ`` (``W`` of shape
+``(k, n)``). Each equation is then solved for all ``k`` resamples by a Cholesky factorisation
+written over the resample axis (``p`` ≤ a dozen pivots, each a vector operation of length ``k``).
+
+A resample in which a regressor is constant (a factor level absent from the resample) or exactly
+collinear with the others has a (near-)zero Cholesky pivot. Such resamples are detected per
+equation (relative pivot below :data:`PIVOT_TOL`) and solved with the Moore–Penrose
+pseudo-inverse instead: the minimum-norm least-squares solution, which gives a constant regressor
+a coefficient of 0 (equivalent to dropping it from that resample). Their number is reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._spec import Prepared
+
+#: relative Cholesky pivot (1 − R² of a regressor on the previous ones) treated as singular
+PIVOT_TOL = 1e-10
+
+
+@dataclass(frozen=True)
+class Label:
+    """One effect: ``term`` in the API vocabulary, ``mediator`` label, and whether it is a path."""
+
+    term: str
+    mediator: str | None
+    path: bool
+
+
+class Engine:
+    """Effects of one prepared model as a function of case weights."""
+
+    def __init__(self, prep: Prepared) -> None:
+        self.prep = prep
+        z = prep.z
+        self.n, self.q = z.shape
+        iu = np.triu_indices(self.q)
+        self.pair = np.zeros((self.q, self.q), dtype=np.intp)
+        self.pair[iu] = np.arange(iu[0].size) + self.q
+        self.pair[(iu[1], iu[0])] = self.pair[iu]
+        self.zp = np.ascontiguousarray(np.column_stack([z, z[:, iu[0]] * z[:, iu[1]]]))
+        self.labels = self._labels()
+
+    # ------------------------------------------------------------------ moments
+    def moments_from_indices(self, idx: np.ndarray, block: int = 256) -> np.ndarray:
+        """Moments for bootstrap index rows ``idx`` (k, n): shape (q + q(q+1)/2, k).
+
+        Case counts are formed ``block`` resamples at a time (small temporaries stay in cache).
+        """
+        k, n = idx.shape
+        block = max(1, min(block, 2**21 // n))  # at most ~16 MiB of counts at a time
+        out = np.empty((k, self.zp.shape[1]))
+        offsets = (n * np.arange(min(block, k)))[:, None]
+        for s in range(0, k, block):
+            rows = idx[s : s + block]
+            kk = rows.shape[0]
+            w = np.bincount((rows + offsets[:kk]).ravel(), minlength=kk * n).reshape(kk, n)
+            np.matmul(w.astype(float), self.zp, out=out[s : s + kk])
+        out /= n
+        return np.ascontiguousarray(out.T)
+
+    def moments_jackknife(self) -> np.ndarray:
+        """Leave-one-out moments, one column per left-out case: shape (q + q(q+1)/2, n)."""
+        total = self.zp.sum(axis=0)
+        return (total[:, None] - self.zp.T) / (self.n - 1)
+
+    def moments_full(self) -> np.ndarray:
+        return self.zp.mean(axis=0)[:, None]
+
+    # ------------------------------------------------------------------ solving
+    def _cov(self, g: np.ndarray, i: int, j: int) -> np.ndarray:
+        return g[self.pair[i, j]] - g[i] * g[j]
+
+    def _solve(self, g: np.ndarray, regs: tuple[int, ...], resp: int) -> tuple[list[np.ndarray], np.ndarray]:
+        """Slopes of ``resp`` on ``regs`` for every column of ``g``; and the singular mask."""
+        p = len(regs)
+        k = g.shape[1]
+        a = [[self._cov(g, regs[i], regs[j]) for j in range(p)] for i in range(p)]
+        rhs = [self._cov(g, regs[i], resp) for i in range(p)]
+        low: list[list[np.ndarray]] = [[np.zeros(k)] * p for _ in range(p)]
+        bad = np.zeros(k, dtype=bool)
+        for j in range(p):
+            d = a[j][j] - sum((low[j][m] ** 2 for m in range(j)), start=np.zeros(k))
+            sing = ~(d > PIVOT_TOL * np.maximum(a[j][j], 1e-300)) | ~(a[j][j] > 1e-12)
+            bad |= sing
+            low[j][j] = np.sqrt(np.where(sing, 1.0, d))
+            for i in range(j + 1, p):
+                s = a[i][j] - sum((low[i][m] * low[j][m] for m in range(j)), start=np.zeros(k))
+                low[i][j] = s / low[j][j]
+        # forward then back substitution
+        u: list[np.ndarray] = []
+        for i in range(p):
+            u.append((rhs[i] - sum((low[i][m] * u[m] for m in range(i)), start=np.zeros(k))) / low[i][i])
+        beta: list[np.ndarray] = [np.zeros(k)] * p
+        for i in reversed(range(p)):
+            s = u[i] - sum((low[m][i] * beta[m] for m in range(i + 1, p)), start=np.zeros(k))
+            beta[i] = s / low[i][i]
+        if bad.any():
+            rows = np.flatnonzero(bad)
+            am = np.stack([np.stack([a[i][j][rows] for j in range(p)], -1) for i in range(p)], 1)
+            bm = np.stack([r[rows] for r in rhs], -1)
+            sol = np.einsum("kij,kj->ki", np.linalg.pinv(am, rcond=1e-10), bm)
+            beta = [b.copy() for b in beta]
+            for i in range(p):
+                beta[i][rows] = sol[:, i]
+        return beta, bad
+
+    # ------------------------------------------------------------------ effects
+    def _labels(self) -> list[Label]:
+        meds = self.prep.mediators
+        lab = [Label("a", m, True) for m in meds]
+        if self.prep.serial:
+            lab.append(Label("d", f"{meds[0]} -> {meds[1]}", True))
+        lab += [Label("b", m, True) for m in meds]
+        lab += [Label("c_prime", None, True), Label("c", None, True)]
+        ind = self.indirect_names()
+        lab += [Label("indirect", nm, False) for nm in ind]
+        if len(ind) > 1:
+            lab.append(Label("total_indirect", None, False))
+            lab += [
+                Label("contrast", f"{ind[i]} - {ind[j]}", False)
+                for i in range(len(ind)) for j in range(i + 1, len(ind))
+            ]
+        for term in ("indirect_std", "indirect_partial_std"):
+            lab += [Label(term, nm, False) for nm in ind]
+            if len(ind) > 1:
+                lab.append(Label(f"total_{term}", None, False))
+        lab.append(Label("proportion_mediated", None, False))
+        return lab
+
+    def indirect_names(self) -> list[str]:
+        meds = self.prep.mediators
+        if self.prep.serial:
+            return [meds[0], f"{meds[0]} -> {meds[1]}", meds[1]]
+        return list(meds)
+
+    def effects(self, g: np.ndarray, m: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """All effects for the moment columns ``g``: (k, n_effects) and the singular mask (k,).
+
+        ``m`` is the sample size behind the moments (``n``; ``n - 1`` for the jackknife), used
+        for the sample SDs (divisor ``m - 1``) of the partially standardised effects.
+        """
+        m = self.n if m is None else m
+        prep = self.prep
+        sc = prep.scale
+        k = g.shape[1]
+        bad = np.zeros(k, dtype=bool)
+        coef: dict[str, dict[int, np.ndarray]] = {}
+        for eq in prep.equations:
+            beta, sing = self._solve(g, eq.regressors, eq.response)
+            bad |= sing
+            coef[eq.name] = {
+                r: beta[i] * (sc[eq.response] / sc[r]) for i, r in enumerate(eq.regressors)
+            }
+        xi, yi = 0, len(prep.mediators) + 1
+        mi = list(range(1, yi))
+        a = [coef[f"m:{m}"][xi] for m in prep.mediators]
+        b = [coef["y"][j] for j in mi]
+        cols = [*a]
+        if prep.serial:
+            d = coef[f"m:{prep.mediators[1]}"][mi[0]]
+            cols.append(d)
+            ind = [a[0] * b[0], a[0] * d * b[1], a[1] * b[1]]
+        else:
+            ind = [ai * bi for ai, bi in zip(a, b, strict=True)]
+        c = coef["total"][xi]
+        cols += [*b, coef["y"][xi], c, *ind]
+        total = sum(ind[1:], start=ind[0])
+        if len(ind) > 1:
+            cols.append(total)
+            cols += [ind[i] - ind[j] for i in range(len(ind)) for j in range(i + 1, len(ind))]
+        sdx = np.sqrt(np.maximum(self._cov(g, xi, xi), 0.0) * m / (m - 1)) * sc[xi]
+        sdy = np.sqrt(np.maximum(self._cov(g, yi, yi), 0.0) * m / (m - 1)) * sc[yi]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for factor in (sdx / sdy, 1.0 / sdy):
+                cols += [e * factor for e in ind]
+                if len(ind) > 1:
+                    cols.append(total * factor)
+            cols.append(total / c)
+        return np.column_stack(cols), bad
+
+
+__all__ = ["PIVOT_TOL", "Engine", "Label"]

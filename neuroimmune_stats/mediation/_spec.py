@@ -1,0 +1,277 @@
+"""Model frame of a mediation analysis: roles, complete cases, covariates per equation, OLS fits.
+
+Internal. :func:`prepare` validates the arguments of :func:`~neuroimmune_stats.mediate`, keeps the
+complete cases (warning with the excluded IDs), dummy-codes factor covariates and fits every
+equation by OLS on the full sample (the point estimates, SEs, t and p of the paths).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..design import ID_COLUMN, as_list, complete_cases, covariate_matrix, numeric_column, resolve_columns
+from ..exceptions import (
+    DataWarning,
+    InsufficientDataError,
+    RankDeficiencyError,
+    SpecificationError,
+)
+
+WHAT = "mediate"
+
+
+@dataclass(frozen=True)
+class Equation:
+    """One regression of the model: ``response ~ 1 + regressors`` (indices into the Z columns)."""
+
+    name: str  # "m:<mediator>", "y" or "total"
+    response: int
+    regressors: tuple[int, ...]
+
+
+@dataclass
+class OLSFit:
+    """Full-sample OLS fit of one equation (coefficients include the constant first)."""
+
+    response: str
+    names: list[str]
+    coef: np.ndarray
+    se: np.ndarray
+    df_resid: int
+    sigma2: float
+    r2: float
+    f: float
+    df_model: int
+
+    @property
+    def t(self) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.coef / self.se
+
+    @property
+    def p(self) -> np.ndarray:
+        return 2 * stats.t.sf(np.abs(self.t), self.df_resid)
+
+    @property
+    def f_p(self) -> float:
+        return float(stats.f.sf(self.f, self.df_model, self.df_resid)) if self.df_model else np.nan
+
+    def index(self, name: str) -> int:
+        return self.names.index(name)
+
+
+@dataclass
+class Prepared:
+    """Everything the bootstrap needs, built once per call."""
+
+    x: str
+    mediators: list[str]
+    y: str
+    serial: bool
+    n: int
+    excluded_ids: tuple[str, ...]
+    columns: list[str]          # names of the Z columns
+    raw: np.ndarray             # (n, q) raw values, Z = (raw - center) / scale
+    center: np.ndarray
+    scale: np.ndarray
+    equations: list[Equation]
+    fits: dict[str, OLSFit] = field(default_factory=dict)
+    covariates_by_eq: dict[str, list[str]] = field(default_factory=dict)
+    expand: dict[str, list[str]] = field(default_factory=dict)  # covariate -> its columns
+    n_roles: int = 3
+
+    @property
+    def z(self) -> np.ndarray:
+        return (self.raw - self.center) / self.scale
+
+
+def _covariates_per_equation(
+    data: pd.DataFrame, covariates: Any, mediators: list[str]
+) -> dict[str, list[str]]:
+    """Map ``covariates`` to ``{"m:<mediator>": [...], "y": [...]}`` (PROCESS ``cmatrix``)."""
+    if isinstance(covariates, Mapping):
+        allowed = {"m", "y", *mediators}
+        unknown = [k for k in covariates if k not in allowed]
+        if unknown:
+            raise SpecificationError(
+                f"{WHAT}: covariates keys must be 'm', 'y' or a mediator name; got {unknown}."
+            )
+        common_m = resolve_columns(data, covariates.get("m"), what=f"{WHAT} covariates['m']")
+        out = {
+            f"m:{m}": resolve_columns(data, covariates[m], what=f"{WHAT} covariates[{m!r}]")
+            if m in covariates else list(common_m)
+            for m in mediators
+        }
+        out["y"] = resolve_columns(data, covariates.get("y"), what=f"{WHAT} covariates['y']")
+        return out
+    if covariates is not None and not isinstance(covariates, str | Sequence):
+        raise SpecificationError(
+            f"{WHAT}: covariates must be a column name, a list of names or a dict "
+            f"{{'m': [...], 'y': [...]}}; got {type(covariates).__name__}."
+        )
+    cov = resolve_columns(data, covariates, what=f"{WHAT} covariates")
+    out = {f"m:{m}": list(cov) for m in mediators}
+    out["y"] = list(cov)
+    return out
+
+
+def ols(y: np.ndarray, X: np.ndarray, names: list[str], response: str) -> OLSFit:
+    """OLS with a constant already in ``X`` (first column); raises on rank deficiency."""
+    n, p = X.shape
+    q, r = np.linalg.qr(X)
+    # rank check on the R factor of column-scaled X (as R's lm.fit, tolerance 1e-7)
+    d = np.abs(np.diag(r)) / np.maximum(np.linalg.norm(X, axis=0), 1e-300)
+    if np.any(d < 1e-7):
+        bad = [nm for nm, v in zip(names, d, strict=True) if v < 1e-7]
+        raise RankDeficiencyError(
+            f"{WHAT}: the model for {response!r} is rank deficient: {bad} is collinear with "
+            f"the other columns of {names} (a covariate duplicates another variable)."
+        )
+    coef = np.linalg.solve(r, q.T @ y)
+    resid = y - X @ coef
+    df = n - p
+    sigma2 = float(resid @ resid / df)
+    rinv = np.linalg.inv(r)
+    se = np.sqrt(sigma2 * np.sum(rinv**2, axis=1))
+    tss = float(np.sum((y - y.mean()) ** 2))
+    rss = float(resid @ resid)
+    r2 = 1 - rss / tss if tss > 0 else np.nan
+    dfm = p - 1
+    f = ((tss - rss) / dfm) / (rss / df) if dfm > 0 and rss > 0 else np.nan
+    return OLSFit(response, names, coef, se, df, sigma2, r2, f, dfm)
+
+
+def prepare(
+    data: pd.DataFrame,
+    x: str,
+    m: str | Sequence[str],
+    y: str,
+    covariates: Any = (),
+    serial: bool = False,
+) -> Prepared:
+    """Validate the roles, keep complete cases and fit the equations on the full sample."""
+    if not isinstance(data, pd.DataFrame):
+        raise SpecificationError(f"{WHAT}: data must be a pandas DataFrame; got {type(data).__name__}.")
+    for name, val in (("x", x), ("y", y)):
+        if not isinstance(val, str):
+            raise SpecificationError(f"{WHAT}: {name} must be one column name; got {val!r}.")
+    mediators = as_list(m)
+    if not mediators:
+        raise SpecificationError(f"{WHAT}: give at least one mediator in m.")
+    resolve_columns(data, [x, y], what=WHAT)
+    mediators = resolve_columns(data, mediators, what=f"{WHAT} m")
+    roles = [x, *mediators, y]
+    if len(set(roles)) != len(roles):
+        raise SpecificationError(
+            f"{WHAT}: x, m and y must be different columns; got x={x!r}, m={mediators}, y={y!r}."
+        )
+    if serial and len(mediators) != 2:
+        raise SpecificationError(
+            f"{WHAT}: serial=True (PROCESS model 6) needs exactly two mediators; got {mediators}."
+        )
+    cov_eq = _covariates_per_equation(data, covariates, mediators)
+    all_cov = list(dict.fromkeys(c for cs in cov_eq.values() for c in cs))
+    clash = [c for c in all_cov if c in roles]
+    if clash:
+        raise SpecificationError(f"{WHAT}: {clash} cannot be both a covariate and x/m/y.")
+    # one narrow copy without the caller's attrs (pandas deep-copies attrs on every operation)
+    keep = [c for c in dict.fromkeys([ID_COLUMN, *roles, *all_cov]) if c in data.columns]
+    data = data.loc[:, keep]
+    data.attrs = {}
+    for col in roles:  # non-numeric roles fail before the complete-case step
+        numeric_column(data, col, what=WHAT)
+    frame, cc = complete_cases(data, [*roles, *all_cov], min_n=1, what=WHAT)
+    if cc.excluded_ids:
+        shown = ", ".join(cc.excluded_ids[:20]) + (" ..." if cc.n_excluded > 20 else "")
+        warnings.warn(
+            f"{WHAT}: {cc.n_excluded} subject(s) with missing values in {[*roles, *all_cov]} "
+            f"were excluded (complete cases, n = {cc.n}): {shown}.",
+            DataWarning,
+            stacklevel=3,
+        )
+    raw_roles = np.column_stack([numeric_column(frame, c, what=WHAT) for c in roles])
+    cmat, cnames = covariate_matrix(frame, all_cov, what=WHAT)
+    # columns each covariate expanded into
+    expand: dict[str, list[str]] = {c: [] for c in all_cov}
+    for nm in cnames:
+        base = nm.split("[T.")[0] if "[T." in nm else nm
+        expand[base if base in expand else nm].append(nm)
+    n_coef = 2 + len(mediators) + len(cnames)
+    if cc.n < n_coef + 2:
+        raise InsufficientDataError(
+            f"{WHAT}: {cc.n} complete case(s), but the outcome model has {n_coef} coefficients; "
+            f"at least {n_coef + 2} complete cases are needed."
+        )
+    return _assemble(x, mediators, y, bool(serial), raw_roles, cmat, cnames, expand, cov_eq,
+                     tuple(cc.excluded_ids))
+
+
+def _assemble(
+    x: str, mediators: list[str], y: str, serial: bool, raw_roles: np.ndarray, cmat: np.ndarray,
+    cnames: list[str], expand: dict[str, list[str]], cov_eq: dict[str, list[str]],
+    excluded_ids: tuple[str, ...],
+) -> Prepared:
+    """Role checks, the standardised columns, the equations and their full-sample OLS fits."""
+    roles = [x, *mediators, y]
+    n = raw_roles.shape[0]
+    for j, col in enumerate(roles):
+        if np.ptp(raw_roles[:, j]) == 0:
+            role = "x" if col == x else ("y" if col == y else "mediator")
+            raise SpecificationError(
+                f"{WHAT}: {role} column {col!r} is constant ({raw_roles[0, j]:g}) among the "
+                f"{n} complete cases; its effects cannot be estimated."
+            )
+    for j, med in enumerate(mediators, start=1):
+        r = np.corrcoef(raw_roles[:, 0], raw_roles[:, j])[0, 1]
+        if abs(r) > 1 - 1e-10:
+            raise SpecificationError(
+                f"{WHAT}: mediator {med!r} is a linear copy of x {x!r} (r = {r:.6f}); "
+                "x and the mediator must carry different information."
+            )
+    raw = np.column_stack([raw_roles, cmat]) if cnames else raw_roles
+    columns = [*roles, *cnames]
+    center = raw.mean(axis=0)
+    scale = raw.std(axis=0)
+    scale[scale == 0] = 1.0
+    col_of = {c: i for i, c in enumerate(columns)}
+    eqs: list[Equation] = []
+    for j, med in enumerate(mediators):
+        prev = mediators[:j] if serial else []
+        covs = [nm for c in cov_eq[f"m:{med}"] for nm in expand[c]]
+        eqs.append(Equation(f"m:{med}", col_of[med], tuple(col_of[v] for v in [x, *prev, *covs])))
+    ycov = [nm for c in cov_eq["y"] for nm in expand[c]]
+    eqs.append(Equation("y", col_of[y], tuple(col_of[v] for v in [x, *mediators, *ycov])))
+    eqs.append(Equation("total", col_of[y], tuple(col_of[v] for v in [x, *ycov])))
+    fits = {}
+    for eq in eqs:
+        X = np.column_stack([np.ones(n), raw[:, list(eq.regressors)]])
+        names = ["constant", *(columns[i] for i in eq.regressors)]
+        fits[eq.name] = ols(raw[:, eq.response], X, names, columns[eq.response])
+    return Prepared(
+        x=x, mediators=mediators, y=y, serial=serial, n=n, excluded_ids=excluded_ids,
+        columns=columns, raw=raw, center=center, scale=scale, equations=eqs, fits=fits,
+        covariates_by_eq=cov_eq, expand=expand, n_roles=len(roles),
+    )
+
+
+def reassign(prep: Prepared, x: str, m: str, y: str) -> Prepared:
+    """The same complete cases and covariates with new (x, m, y) roles (one mediator).
+
+    Used by the grid so the six orderings share one model frame; no pandas work is repeated.
+    """
+    roles = prep.columns[: prep.n_roles]
+    raw_roles = prep.raw[:, [roles.index(v) for v in (x, m, y)]]
+    cov_eq = {f"m:{m}": prep.covariates_by_eq[f"m:{prep.mediators[0]}"], "y": prep.covariates_by_eq["y"]}
+    cnames = prep.columns[prep.n_roles :]
+    return _assemble(x, [m], y, False, raw_roles, prep.raw[:, prep.n_roles :], cnames,
+                     prep.expand, cov_eq, prep.excluded_ids)
+
+
+__all__ = ["Equation", "OLSFit", "Prepared", "ols", "prepare", "reassign"]

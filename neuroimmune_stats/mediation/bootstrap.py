@@ -1,0 +1,233 @@
+"""Bootstrap mediation analysis: simple, parallel and serial mediators (PROCESS models 4 and 6)."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._rng import SeedLike
+from ..exceptions import DataWarning, ResamplingWarning, SpecificationError
+from ..resampling import resample
+from ._engine import Engine
+from ._spec import Prepared, prepare
+from .intervals import check_ci, check_level, interval
+from .result import MediationResult
+
+
+class _Statistic:
+    """Picklable statistic for :func:`~neuroimmune_stats.resampling.resample`.
+
+    Returns, per resample, every effect plus a last column flagging singular resamples.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def __call__(self, idx: np.ndarray) -> np.ndarray:
+        eff, bad = self.engine.effects(self.engine.moments_from_indices(idx))
+        return np.column_stack([eff, bad])
+
+
+def _sobel(result_labels: list, estimate: np.ndarray, prep: Any) -> np.ndarray:
+    """First-order delta-method SE of each indirect effect (NaN for other rows)."""
+    out = np.full(len(result_labels), np.nan)
+    fits = prep.fits
+    meds = prep.mediators
+
+    def path(key: str, name: str) -> tuple[float, float]:
+        fit = fits[key]
+        j = fit.index(name)
+        return float(fit.coef[j]), float(fit.se[j])
+
+    a = [path(f"m:{m}", prep.x) for m in meds]
+    b = [path("y", m) for m in meds]
+    if prep.serial:
+        d = path(f"m:{meds[1]}", meds[0])
+        terms = [
+            [(a[0], b[0][0]), (b[0], a[0][0])],
+            [(a[0], d[0] * b[1][0]), (d, a[0][0] * b[1][0]), (b[1], a[0][0] * d[0])],
+            [(a[1], b[1][0]), (b[1], a[1][0])],
+        ]
+    else:
+        terms = [[(a[j], b[j][0]), (b[j], a[j][0])] for j in range(len(meds))]
+    k = 0
+    for i, lab in enumerate(result_labels):
+        if lab.term == "indirect":
+            out[i] = np.sqrt(sum((grad * se) ** 2 for (_, se), grad in terms[k]))
+            k += 1
+    return out
+
+
+def mediate(
+    data: pd.DataFrame,
+    x: str,
+    m: str | Sequence[str],
+    y: str,
+    covariates: Sequence[str] | Mapping[str, Sequence[str]] | str = (),
+    n_boot: int = 5000,
+    ci: str = "bc",
+    conf_level: float = 0.95,
+    serial: bool = False,
+    seed: SeedLike = None,
+    n_jobs: int = 1,
+) -> MediationResult:
+    """Mediation analysis with OLS paths and bootstrap intervals for the indirect effects.
+
+    The Preacher & Hayes / PROCESS analysis: ``M ~ X (+ covariates)`` (path ``a``),
+    ``Y ~ X + M (+ covariates)`` (paths ``c′`` and ``b``) and ``Y ~ X (+ covariates)`` (total
+    effect ``c``), with the indirect effect ``a·b`` bootstrapped by resampling whole rows.
+    Several mediators ``m=[...]`` give a parallel model (PROCESS model 4) with the total
+    indirect effect and pairwise contrasts; ``serial=True`` with two mediators gives PROCESS
+    model 6 (``X → M1 → M2 → Y``, indirect effects ``a1·b1``, ``a1·d·b2`` and ``a2·b2``).
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per subject; not modified.
+    x, y : str
+        Predictor and outcome columns (numeric).
+    m : str or list of str
+        Mediator column(s) (numeric).
+    covariates : str, list of str or dict, default=()
+        Covariates in every equation (globs like ``"suvr_*"`` allowed). A dict
+        ``{"m": [...], "y": [...]}`` puts covariates per equation (PROCESS ``cmatrix``); a key
+        naming a mediator overrides ``"m"`` for that mediator's equation. Factor covariates
+        (strings, categoricals, ``protocol``) are dummy-coded against their first level.
+    n_boot : int, default=5000
+        Bootstrap resamples.
+    ci : {"bc", "percentile", "bca"}, default="bc"
+        Bootstrap interval: bias-corrected (Preacher & Hayes; lavaan ``bca.simple``), percentile,
+        or BCa (bias-corrected and accelerated, jackknife acceleration).
+    conf_level : float, default=0.95
+    serial : bool, default=False
+        Serial mediation of two mediators in the order given.
+    seed : int, Generator or None
+        Seed of the resamples; the same seed gives the same numbers whatever ``n_jobs`` is.
+    n_jobs : int, default=1
+        Parallel workers (joblib) over chunks of resamples.
+
+    Returns
+    -------
+    MediationResult
+        ``.tidy()`` (columns ``term``, ``mediator``, ``estimate``, ``std_error``, ``statistic``,
+        ``df``, ``p_value``, ``conf_low``, ``conf_high``, ``boot_std_error``, ``boot_conf_low``,
+        ``boot_conf_high``, ``sobel_se``, ``sobel_p``, ``significant``, ``n``; see
+        :meth:`MediationResult.tidy` for the term scheme), ``.summary()`` (PROCESS-like),
+        ``.plot()`` (path diagram), ``.plot_distribution()``, ``.bootstrap_distribution()``.
+
+    Raises
+    ------
+    SpecificationError
+        Unknown or non-numeric columns, a constant x/mediator/outcome, a mediator that is a
+        linear copy of x, a bad ``ci``/``conf_level``/``n_boot``.
+    InsufficientDataError
+        Fewer complete cases than the outcome model's coefficients + 2.
+    RankDeficiencyError
+        A covariate collinear with the other regressors in the full sample.
+
+    Warns
+    -----
+    DataWarning
+        Subjects excluded for missing values (named); proportion mediated requested while the
+        total effect is indistinguishable from zero (``|c| < 2·SE(c)``).
+    ResamplingWarning
+        Some resamples had a singular equation (see Notes).
+
+    Notes
+    -----
+    All paths and effects come from the same resamples of whole rows, drawn by
+    :func:`neuroimmune_stats.resampling.resample`. Every regression of a resample is solved
+    from the weighted moments of the data (one matrix product for a whole chunk of resamples),
+    which is why 5000 resamples take milliseconds.
+
+    Point estimates and path SEs are OLS (as PROCESS and R ``lm``; lavaan's ML estimates are
+    identical for this saturated model). ``std_error`` of indirect effects is the bootstrap SD.
+    The interval definitions match lavaan ``parameterEstimates(boot.ci.type=)``: ``"perc"``,
+    ``"bca.simple"`` (our ``"bc"``) and ``"bca"``; lavaan estimates the BCa acceleration by a
+    regression on the bootstrap frequencies where we use the jackknife, the two estimate the
+    same quantity.
+
+    **Singular resamples.** When a resample leaves a regressor constant (e.g. every sampled
+    subject from one protocol) or exactly collinear, that equation is solved with the
+    Moore–Penrose pseudo-inverse (minimum-norm least squares: the constant regressor gets a
+    coefficient of 0, as if dropped for that resample). The count is ``result.n_singular`` and a
+    :class:`~neuroimmune_stats.exceptions.ResamplingWarning` is issued; nothing is redrawn.
+
+    **Coverage.** Percentile and BCa intervals of ``a·b`` have close to nominal coverage at
+    moderate n: in 1000 simulated data sets (n = 100, a = b = 0.39, 2000 resamples) coverage was
+    0.946 (percentile), 0.953 (BCa) and 0.955 (BC) (tests/test_mediation_coverage.py). The
+    bias-corrected (BC) interval is known to be *liberal* at small n when one path is zero
+    (Fritz, Taylor & MacKinnon 2012, Multivariate Behav Res 47:61–87): with n = 50, a = 0,
+    b = 0.59 its type I error was 0.080 (BCa 0.081) against 0.058 for the percentile interval.
+    BC is the default because it is what the reference study (and the PROCESS tradition) used;
+    prefer ``ci="percentile"`` for confirmatory work at small n.
+
+    References
+    ----------
+    Preacher KJ, Hayes AF (2008). Behav Res Methods 40:879–891.
+    Hayes AF (2022). Introduction to Mediation, Moderation, and Conditional Process Analysis,
+    3rd ed. Guilford.
+    Efron B, Tibshirani RJ (1993). An Introduction to the Bootstrap, ch. 14. Chapman & Hall.
+
+    Examples
+    --------
+    >>> import neuroimmune_stats as nis
+    >>> df = nis.simulate_cohort(seed=3)
+    >>> res = nis.mediate(df.dropna(subset=["fss"]), x="suvr_s1", m="fss",
+    ...                   y="conn_s1__thalamus", n_boot=500, seed=1)
+    >>> res.n, res.ci, res.bootstrap_distribution().shape
+    (35, 'bc', (500,))
+    >>> list(res.tidy().term[:5])
+    ['a', 'b', 'c_prime', 'c', 'indirect']
+    """
+    ci = check_ci(ci)
+    level = check_level(conf_level)
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 2:
+        raise SpecificationError(f"mediate: n_boot must be an integer >= 2; got {n_boot!r}.")
+    prep = prepare(data, x, m, y, covariates, serial)
+    return run(prep, covariates, int(n_boot), ci, level, seed, n_jobs)
+
+
+def run(
+    prep: Prepared, covariates: Any, n_boot: int, ci: str, level: float, seed: SeedLike,
+    n_jobs: int,
+) -> MediationResult:
+    """Bootstrap a prepared model (shared by :func:`mediate` and the grid)."""
+    engine = Engine(prep)
+    estimate, _ = engine.effects(engine.moments_full())
+    estimate = estimate[0]
+    out = resample(_Statistic(engine), prep.n, n_boot, kind="bootstrap", seed=seed, n_jobs=n_jobs)
+    draws, singular = out[:, :-1], out[:, -1].astype(bool)
+    jack = None
+    if ci == "bca":
+        jack, _ = engine.effects(engine.moments_jackknife(), prep.n - 1)
+    conf = interval(ci, draws, estimate, level, jack)
+    n_sing = int(singular.sum())
+    if n_sing:
+        warnings.warn(
+            f"mediate: {n_sing} of {n_boot} resamples had a singular equation (a covariate constant "
+            "or collinear in the resample); they were solved by minimum-norm least squares.",
+            ResamplingWarning,
+            stacklevel=3,
+        )
+    fit_c = prep.fits["total"]
+    j = fit_c.index(prep.x)
+    if abs(fit_c.coef[j]) < 2 * fit_c.se[j]:
+        warnings.warn(
+            f"mediate: the total effect c = {fit_c.coef[j]:.4g} (SE {fit_c.se[j]:.3g}) is "
+            "indistinguishable from zero, so the proportion mediated (indirect / c) is unstable "
+            "and should not be interpreted.",
+            DataWarning,
+            stacklevel=3,
+        )
+    sobel = _sobel(engine.labels, estimate, prep)
+    return MediationResult(
+        prep, engine.labels, estimate, draws, conf, ci, level, covariates, n_sing, sobel, jack
+    )
+
+
+__all__ = ["mediate", "run"]

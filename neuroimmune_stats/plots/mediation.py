@@ -1,0 +1,159 @@
+"""Mediation figures: path diagram (the paper's Figure 6), bootstrap distribution, sensitivity."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..results import signif_stars
+from ._axes import GROUP_COLOURS, get_ax
+
+
+def _box(ax: Any, xy: tuple[float, float], text: str) -> Any:
+    return ax.text(*xy, text, ha="center", va="center", fontsize=9, zorder=3,
+            bbox={"boxstyle": "round,pad=0.4", "fc": "white", "ec": "black", "lw": 1.0})
+
+
+def _arrow(ax: Any, start: Any, end: Any, frac_a: tuple[float, float] = (0.5, 0.5),
+           frac_b: tuple[float, float] = (0.5, 0.5)) -> None:
+    """Arrow from the box ``start`` to the box ``end`` (anchors as fractions of each box)."""
+    ax.annotate("", xy=frac_b, xycoords=end, xytext=frac_a, textcoords=start, zorder=2,
+                arrowprops={"arrowstyle": "-|>", "lw": 1.2, "color": "black",
+                            "shrinkA": 4, "shrinkB": 4})
+
+
+def _fmt(est: float, se: float, p: float) -> str:
+    return f"{est:.2f}{signif_stars(p) if signif_stars(p) != '.' else ''} ({se:.2f})"
+
+
+def plot_path_diagram(result: Any, ax: Any = None, se: str = "ols") -> Any:
+    """Path diagram of a mediation result: X, mediator(s) and Y with a, b, c and c′.
+
+    Labels read ``estimate stars (SE)``; stars from the OLS p-values (``*`` < .05, ``**`` < .01,
+    ``***`` < .001). ``se="bootstrap"`` shows bootstrap SEs in the parentheses instead (as the
+    reference paper's Figure 6). The indirect effect and its interval are written under the
+    diagram. Returns the Axes.
+
+    Examples
+    --------
+    >>> import neuroimmune_stats as nis
+    >>> df = nis.simulate_cohort(seed=2).dropna(subset=["fss"])
+    >>> res = nis.mediate(df, "suvr_s1", "fss", "conn_s1__thalamus", n_boot=200, seed=1)
+    >>> ax = plot_path_diagram(res)
+    >>> any(t.get_text().startswith("a = ") for t in ax.texts)
+    True
+    """
+    if se not in ("ols", "bootstrap"):
+        raise ValueError(f"se must be 'ols' or 'bootstrap'; got {se!r}.")
+    ax = get_ax(ax, figsize=(6.0, 3.8))
+    td = result.tidy()
+    col = "std_error" if se == "ols" else "boot_std_error"
+
+    def lab(term: str, mediator: str | None = None) -> str:
+        r = td[(td.term == term) & ((td.mediator == mediator) if mediator else td.mediator.isna())]
+        r = r.iloc[0]
+        return _fmt(r.estimate, r[col], r.p_value)
+
+    meds = result.mediators
+    px, py = (0.1, 0.2), (0.9, 0.2)
+    bx = _box(ax, px, result.x)
+    by = _box(ax, py, result.y)
+    k = len(meds)
+    xs = np.linspace(0.5, 0.5, k) if not result.serial else np.array([0.3, 0.7])
+    ys = np.linspace(0.75, 0.95, k) if not result.serial else np.array([0.8, 0.8])
+    if k > 1 and not result.serial:
+        ys = np.linspace(0.6, 0.95, k)
+    boxes = []
+    for i, m in enumerate(meds):
+        pm = (float(xs[i]), float(ys[i]))
+        bm = _box(ax, pm, m)
+        boxes.append(bm)
+        _arrow(ax, bx, bm, (0.7, 1.0), (0.0, 0.5))
+        _arrow(ax, bm, by, (1.0, 0.5), (0.3, 1.0))
+        ax.text((px[0] + pm[0]) / 2 - 0.03, (px[1] + pm[1]) / 2 + 0.02, f"a = {lab('a', m)}",
+                ha="right", va="bottom", fontsize=8)
+        ax.text((py[0] + pm[0]) / 2 + 0.03, (py[1] + pm[1]) / 2 + 0.02, f"b = {lab('b', m)}",
+                ha="left", va="bottom", fontsize=8)
+    if result.serial:
+        d_med = f"{meds[0]} -> {meds[1]}"
+        _arrow(ax, boxes[0], boxes[1], (1.0, 0.5), (0.0, 0.5))
+        ax.text(0.5, float(ys[0]) + 0.06, f"d = {lab('d', d_med)}", ha="center", fontsize=8)
+    _arrow(ax, bx, by, (1.0, 0.5), (0.0, 0.5))
+    ax.text(0.5, 0.23, f"c = {lab('c')}\nc′ = {lab('c_prime')}", ha="center", va="bottom",
+            fontsize=8)
+    ind = td[td.term.isin(["indirect", "total_indirect"])]
+    level = f"{100 * result.conf_level:g}%"
+    lines = []
+    for r in ind.itertuples():
+        what = "" if k == 1 or r.mediator is None or r.mediator != r.mediator else f" [{r.mediator}]"
+        what += " total" if r.term == "total_indirect" else ""
+        name = "percentile" if result.ci == "percentile" else result.ci.upper()
+        lines.append(f"a×b{what} = {r.estimate:.2f} ({r.std_error:.2f}), {level} {name} CI "
+                     f"[{r.conf_low:.2f}, {r.conf_high:.2f}]")
+    ax.text(0.5, 0.1, "\n".join(lines), ha="center", va="top", fontsize=8)
+    bottom = 0.1 - 0.075 * len(lines)
+    ax.text(0.5, bottom - 0.02, f"n = {result.n}; ({'OLS' if se == 'ols' else 'bootstrap'} SE); "
+            "* p<.05, ** p<.01, *** p<.001", ha="center", va="top", fontsize=7, color="0.3")
+    ax.set_xlim(-0.05, 1.05)
+    ax.set_ylim(bottom - 0.1, 1.05)
+    ax.set_axis_off()
+    return ax
+
+
+def plot_bootstrap_distribution(result: Any, ax: Any = None, term: str = "indirect",
+                                mediator: str | None = None) -> Any:
+    """Histogram of an effect's bootstrap draws with the estimate and the interval; returns Axes.
+
+    Examples
+    --------
+    >>> import neuroimmune_stats as nis
+    >>> df = nis.simulate_cohort(seed=2).dropna(subset=["fss"])
+    >>> res = nis.mediate(df, "suvr_s1", "fss", "conn_s1__thalamus", n_boot=200, seed=1)
+    >>> len(plot_bootstrap_distribution(res).patches)
+    60
+    """
+    ax = get_ax(ax)
+    draws = result.bootstrap_distribution(term, mediator)
+    td = result.tidy()
+    row = td[(td.term == term) & ((td.mediator == mediator) if mediator else True)].iloc[0]
+    ax.hist(draws[np.isfinite(draws)], bins=60, color=GROUP_COLOURS[0], alpha=0.6)
+    ax.axvline(row.estimate, color="black", lw=1.5, label=f"estimate {row.estimate:.3g}")
+    for v in (row.boot_conf_low, row.boot_conf_high):
+        ax.axvline(v, color=GROUP_COLOURS[1], lw=1.2, ls="--")
+    ax.axvline(0.0, color="0.5", lw=0.8, ls=":")
+    ax.plot([], [], color=GROUP_COLOURS[1], ls="--",
+            label=f"{100 * result.conf_level:g}% {result.ci} CI "
+                  f"[{row.boot_conf_low:.3g}, {row.boot_conf_high:.3g}]")
+    ax.set_xlabel(f"{term}{'' if mediator is None else ' (' + mediator + ')'}")
+    ax.set_ylabel(f"count ({result.n_boot} resamples)")
+    ax.legend(fontsize=7, frameon=False)
+    return ax
+
+
+def plot_sensitivity(sens: Any, ax: Any = None) -> Any:
+    """Indirect effect δ(ρ) against ρ, with the zero line and the crossing marked; returns Axes.
+
+    Examples
+    --------
+    >>> import neuroimmune_stats as nis
+    >>> df = nis.simulate_cohort(seed=2).dropna(subset=["fss"])
+    >>> res = nis.mediate(df, "suvr_s1", "fss", "conn_s1__thalamus", n_boot=200, seed=1)
+    >>> ax = plot_sensitivity(nis.mediation_sensitivity(res))
+    >>> ax.get_xlabel().startswith("ρ")
+    True
+    """
+    ax = get_ax(ax)
+    ax.plot(sens.rho, sens.acme, color=GROUP_COLOURS[0], lw=1.5)
+    ax.axhline(0.0, color="0.5", lw=0.8)
+    ax.axvline(0.0, color="0.5", lw=0.8, ls=":")
+    if np.isfinite(sens.rho_zero):
+        ax.axvline(sens.rho_zero, color=GROUP_COLOURS[1], lw=1.0, ls="--",
+                   label=f"δ = 0 at ρ = {sens.rho_zero:.2f}")
+        ax.legend(fontsize=7, frameon=False)
+    ax.set_xlabel("ρ (corr. of mediator and outcome errors)")
+    ax.set_ylabel("indirect effect δ(ρ)")
+    return ax
+
+
+__all__ = ["plot_bootstrap_distribution", "plot_path_diagram", "plot_sensitivity"]

@@ -62,7 +62,7 @@ print(nis.correlate(df, "conn_s1__thalamus", ["suvr_s1", "fss"], correction="bon
 from neuroimmune_stats.plots import groups as gplots
 
 fig, axes = plt.subplots(1, 3, figsize=(12, 3.8), layout="constrained")
-gplots.plot_group_means(df, "suvr_s1", covariates=["protocol", "tspo_genotype"], ax=axes[0])
+gplots.plot_group_values(df, "suvr_s1", covariates=["protocol", "tspo_genotype"], ax=axes[0])
 gplots.plot_adjusted_scatter(df, "suvr_s1", "conn_s1__thalamus", ax=axes[1])
 gplots.plot_adjusted_scatter(df, "fss", "conn_s1__thalamus", ax=axes[2])
 fig.savefig("figures_1_4_5.png", dpi=100)

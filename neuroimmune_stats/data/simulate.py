@@ -24,8 +24,8 @@ DEFAULT_EFFECTS: dict[str, float] = {
     "s1_to_fss": 0.40,         # path a (standardised): S1 SUVR → Fibromyalgia Survey Score
     "group_to_fss": 0.45,      # radicular − axial in FSS beyond S1, SD units
     "fss_to_conn": 0.48,       # path b (standardised): FSS → S1–thalamus connectivity
-    "s1_to_conn": 0.13,        # direct path c′ (standardised)
-    "group_to_conn": 0.30,     # radicular − axial in connectivity beyond the chain, SD units
+    "s1_to_conn": 0.08,        # direct path c′ (standardised)
+    "group_to_conn": 0.90,     # radicular − axial in connectivity beyond the chain, SD units
     "s1_to_paindetect": 0.20,  # weak S1 – painDETECT association
     "mab_binding": 0.80,       # MAB whole-brain SUV as a fraction of HAB
     "mab_suvr_shift": -0.02,   # residual genotype effect on SUVR

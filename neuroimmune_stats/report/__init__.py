@@ -29,6 +29,10 @@ SECTION_BUILDERS: tuple[str, ...] = (
     "neuroimmune_stats.report.sections_data:data_summary",
     "neuroimmune_stats.report.sections_data:validation_log",
     "neuroimmune_stats.report.sections_data:table1",
+    "neuroimmune_stats.report.sections_analyses:roi_models",
+    "neuroimmune_stats.report.sections_analyses:correlations",
+    "neuroimmune_stats.report.sections_analyses:mediation",
+    "neuroimmune_stats.report.sections_analyses:classifier",
 )
 
 
@@ -151,8 +155,12 @@ def build_report(
     for spec in builders:
         if show:
             builders.set_postfix_str(spec.rsplit(":", 1)[-1])
-        sec = _builder(spec)(ctx)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            sec = _builder(spec)(ctx)
         if sec is not None:
+            for text in dict.fromkeys(str(w.message) for w in caught):
+                sec.note(text)
             sections.append(sec)
     sections.append(_methods_section(ctx))
     html = render(cfg.title, sections, version=__version__,

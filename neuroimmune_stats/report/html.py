@@ -68,8 +68,9 @@ def frame_html(df: pd.DataFrame, digits: int = 3) -> str:
 
     shown = df.copy()
     shown.columns = [str(c) for c in shown.columns]
-    return shown.to_html(index=False, escape=True, na_rep="", classes="tbl", border=0,
-                         formatters={c: fmt for c in shown.columns})
+    table = shown.to_html(index=False, escape=True, na_rep="", classes="tbl", border=0,
+                          formatters={c: fmt for c in shown.columns})
+    return f'<div class="scroll">{table}</div>'
 
 
 def figure_data_uri(fig: Any) -> str:
@@ -102,6 +103,7 @@ table th { background: #f5f5f7; } table td:first-child, table th:first-child { t
 figure { margin: 1em 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption, .caption { color: #444; font-size: .88em; }
 .note { background: #fff8e1; border-left: 4px solid #f0b400; padding: .5em .8em; margin: .8em 0; }
+.scroll { overflow-x: auto; max-width: 100%; }
 pre { background: #f7f7f7; padding: .8em; overflow-x: auto; font-size: .82em; }
 </style>
 </head>

@@ -49,7 +49,7 @@ def roi_models(ctx) -> Section:  # type: ignore[no-untyped-def]
     fig, axes = plt.subplots(1, len(cfg.roi_outcomes), figsize=(4 * len(cfg.roi_outcomes), 3.6),
                              layout="constrained", squeeze=False)
     for ax, outcome in zip(axes[0], cfg.roi_outcomes, strict=True):
-        gplots.plot_group_means(ctx.data, outcome, group=cfg.group, covariates=list(cfg.roi_covariates), ax=ax)
+        gplots.plot_group_values(ctx.data, outcome, group=cfg.group, covariates=list(cfg.roi_covariates), ax=ax)
     sec.figure(fig, f"Figure 1 style: SUVR adjusted for {', '.join(cfg.roi_covariates)}, mean ± SD per group; "
                     "triangles Protocol 1, circles Protocol 2.")
     fig2, ax2 = plt.subplots(figsize=(5.5, 2.8), layout="constrained")
@@ -93,7 +93,7 @@ def correlations(ctx) -> Section:  # type: ignore[no-untyped-def]
         fig, axes = plt.subplots(1, len(pairs), figsize=(4.2 * len(pairs), 3.6), layout="constrained",
                                  squeeze=False)
         for ax, (x, y) in zip(axes[0], pairs, strict=True):
-            gplots.plot_adjusted_scatter(ctx.data, y, x, ax=ax)
+            gplots.plot_adjusted_scatter(ctx.data, x=y, y=x, ax=ax)
         sec.figure(fig, f"{name.capitalize()} correlations (Figures 4/5 style).")
     if not shown:
         return sec.note("Skipped: none of the configured variable pairs is in the data.")
@@ -117,10 +117,14 @@ def mediation(ctx) -> Section:  # type: ignore[no-untyped-def]
     ctx.results["mediation_grid"] = grid
     sec.p(f"Every ordering of {x}, {m} and {y} as (X, M, Y); OLS paths, {cfg.n_boot} bootstrap resamples of "
           f"whole rows, {cfg.mediation_ci.upper()} 95% CIs for the indirect effect a×b.")
-    sec.table(_frame(grid), caption="Six-model grid")
+    gt = _frame(grid)
+    sec.table(gt[[c for c in ("model", "x", "m", "y", "estimate", "std_error", "conf_low", "conf_high",
+                              "significant", "n") if c in gt.columns]], caption="Six-model grid")
     m1 = mediate(ctx.data, x=x, m=m, y=y, n_boot=cfg.n_boot, ci=cfg.mediation_ci, seed=cfg.seed)
     ctx.results["mediation_model1"] = m1
-    sec.table(_frame(m1), caption=f"Model 1 (X = {x}, M = {m}, Y = {y})")
+    mt = _frame(m1)
+    sec.table(mt[[c for c in ("term", "mediator", "estimate", "std_error", "statistic", "df", "p_value", "conf_low",
+                              "conf_high") if c in mt.columns]], caption=f"Model 1 (X = {x}, M = {m}, Y = {y})")
     sec.figure(m1.plot().figure, "Model 1 path diagram (unstandardised coefficients ± SE).")
     sens = mediation_sensitivity(m1)
     ctx.results["mediation_sensitivity"] = sens

@@ -70,8 +70,6 @@ def table1(ctx) -> Section | None:  # type: ignore[no-untyped-def]
     ctx.results["table_one"] = t1
     sec = Section("table1", "Table 1: participant characteristics")
     sec.raw_html(t1.to_html())
-    sec.p("Mean ± SD or counts; n shown where a variable is incomplete. P-values: Student's t-test "
-          "(continuous) and Pearson's χ² without continuity correction (categorical).")
     ctx.methods.append(
         "Group differences in participant characteristics were tested with Student's t-tests and "
         "Pearson's χ² tests without continuity correction."

@@ -1,0 +1,135 @@
+"""Benchmark of the subtype classifier's permutation test (issue 7): ours vs sklearn permutation_test_score.
+
+Job: 54 subjects x 20 features, 10 x 5 repeated stratified CV, 1000 label permutations, L2 logistic
+regression (C = 1), n_jobs = 1 for both. Target: at least 10x faster than
+``sklearn.model_selection.permutation_test_score`` with the same estimator and the same folds.
+
+Both sides use the same fold function (ours, wrapped as a scikit-learn splitter that re-stratifies
+on each permuted ``y``) and compute the mean test-fold AUC. scikit-learn's time per permutation is
+constant, so by default it is timed on ``SK_PERMS`` permutations and scaled to 1000 (the note says
+so); ``python benchmarks/bench_classify.py --full`` times the full 1000. scikit-learn is timed twice:
+as it runs out of the box and with BLAS limited to one thread (faster on these tiny problems on a
+shared machine); the ratio against the faster of the two is the one that counts.
+
+Run ``python benchmarks/bench_classify.py`` for a markdown table; ``main()`` returns its rows.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from _timing import Timing, ratio_rows
+
+from neuroimmune_stats.classify import SubtypeClassifier, evaluate_classifier
+from neuroimmune_stats.classify.cv import CVDesign
+
+N_PERMS = 1000
+N_SPLITS, N_REPEATS = 5, 10
+SK_PERMS = 40
+SEED = 1
+COVS = ["protocol", "tspo_genotype", "bmi"]
+
+
+def _data(p: int = 20) -> pd.DataFrame:
+    import neuroimmune_stats as nis
+
+    df = nis.simulate_cohort(seed=SEED)[["subject_id", "subtype", *COVS]].reset_index(drop=True)
+    rng = np.random.default_rng(SEED)
+    y = (df["subtype"] == "radicular").to_numpy(float)
+    X = rng.normal(size=(len(df), p)) + 0.4 * y[:, None] * (np.arange(p) < 4)
+    return pd.concat([df, pd.DataFrame(X, columns=[f"x{j:02d}" for j in range(p)])], axis=1)
+
+
+class _Splitter:
+    """Our fold function as a scikit-learn CV splitter (re-stratifies on the y it is given)."""
+
+    def __init__(self, n: int):
+        fold_seed, _ = np.random.SeedSequence(SEED).spawn(2)
+        self.cv = CVDesign(None, np.random.default_rng(fold_seed).random((N_REPEATS, n)), N_SPLITS)
+
+    def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
+        return N_REPEATS * N_SPLITS
+
+    def split(self, X: Any, y: Any, groups: Any = None) -> Any:
+        fo = self.cv.folds(np.asarray(y)[None, :])[0]
+        for r in range(N_REPEATS):
+            for f in range(N_SPLITS):
+                yield np.flatnonzero(fo[r] != f), np.flatnonzero(fo[r] == f)
+
+
+def _auc(est: Any, X: Any, y: np.ndarray) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    return 0.5 if np.unique(y).size < 2 else float(roc_auc_score(y, est.predict_proba(X)[:, 1]))
+
+
+def _sklearn(df: pd.DataFrame, confounds: bool, n_perms: int, one_thread: bool) -> float:
+    from contextlib import nullcontext
+
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import permutation_test_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from threadpoolctl import threadpool_limits
+
+    feats = [c for c in df if c.startswith("x")]
+    y = (df["subtype"] == "radicular").to_numpy(int)
+    if confounds:
+        est, X = SubtypeClassifier(confounds=COVS), df[feats + COVS]
+    else:
+        est, X = make_pipeline(StandardScaler(), LogisticRegression()), df[feats].to_numpy()
+    ctx = threadpool_limits(1, user_api="blas") if one_thread else nullcontext()
+    t0 = time.perf_counter()
+    with ctx:
+        permutation_test_score(est, X, y, cv=_Splitter(len(df)), n_permutations=n_perms,
+                               scoring=_auc, random_state=0, n_jobs=1)
+    return time.perf_counter() - t0
+
+
+def _ours(df: pd.DataFrame, confounds: bool) -> float:
+    t0 = time.perf_counter()
+    evaluate_classifier(df, "x*", covariates=COVS if confounds else (), n_splits=N_SPLITS,
+                        n_repeats=N_REPEATS, n_permutations=N_PERMS, seed=SEED, n_jobs=1)
+    return time.perf_counter() - t0
+
+
+def main(full: bool = False) -> list[dict[str, Any]]:
+    df = _data()
+    sk_perms = N_PERMS if full else SK_PERMS
+    scale = (N_PERMS + 1) / (sk_perms + 1)
+    note = "" if full else f"timed on {sk_perms} permutations, scaled x{scale:.1f} to {N_PERMS}"
+    rows: list[dict[str, Any]] = []
+    for confounds, label in ((False, "no confounds"), (True, "3 confounds regressed per fold")):
+        job = f"54x20, {N_REPEATS}x{N_SPLITS} CV + {N_PERMS} perms, {label}"
+        ours = Timing(job, "neuroimmune_stats (batched Newton)", _ours(df, confounds), 1,
+                      "includes the confounds-only baseline" if confounds else "")
+        peers = [
+            Timing(job, "sklearn permutation_test_score", _sklearn(df, confounds, sk_perms, False) * scale,
+                   1, note),
+            Timing(job, "sklearn permutation_test_score (1 BLAS thread)",
+                   _sklearn(df, confounds, sk_perms, True) * scale, 1, note),
+        ]
+        rows.extend(ratio_rows(job, ours, peers))
+    return rows
+
+
+def _markdown(rows: list[dict[str, Any]]) -> str:
+    lines = ["| job | impl | median_s | ours/peer | speed-up | note |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        speed = 1 / r["ratio"] if r["ratio"] else float("nan")
+        lines.append(f"| {r['job']} | {r['impl']} | {r['median_s']:.2f} | {r['ratio']:.3f} | "
+                     f"{speed:.1f}x | {r['note']} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(_markdown(main(full="--full" in sys.argv)))

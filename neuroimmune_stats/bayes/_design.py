@@ -1,0 +1,146 @@
+"""Model frame of a Bayesian mediation: validation, complete cases and centred design matrices.
+
+Internal. The same rules as :func:`~neuroimmune_stats.mediate`: the roles must be distinct
+numeric columns, factor covariates are treatment-coded, incomplete rows are dropped with their
+subject IDs recorded (and a :class:`~neuroimmune_stats.exceptions.DataWarning`).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..design import as_list, complete_cases, covariate_matrix, numeric_column, resolve_columns
+from ..exceptions import DataWarning, InsufficientDataError, RankDeficiencyError, SpecificationError
+
+WHAT = "bayes_mediate"
+
+
+@dataclass
+class Equation:
+    """One regression ``response ~ 1 + regressors`` with the regressors centred."""
+
+    name: str                 # "m:<mediator>" or "y"
+    response: np.ndarray      # (n,)
+    X: np.ndarray             # (n, p) centred regressors (no constant)
+    names: list[str]          # names of the X columns
+    x_mean: np.ndarray        # (p,) column means removed from X
+
+    @property
+    def resp_sd(self) -> float:
+        return float(np.std(self.response, ddof=1))
+
+
+@dataclass
+class BayesDesign:
+    x: str
+    mediators: list[str]
+    y: str
+    covariates: list[str]
+    cov_names: list[str]
+    n: int
+    excluded_ids: tuple[str, ...]
+    mediator_eqs: list[Equation]
+    outcome_eq: Equation
+    observed: dict[str, np.ndarray]
+
+
+def _check_rank(X: np.ndarray, names: list[str], response: str) -> None:
+    Z = np.column_stack([np.ones(len(X)), X])
+    rank = np.linalg.matrix_rank(Z)
+    if rank < Z.shape[1]:
+        raise RankDeficiencyError(
+            f"{WHAT}: the model for {response!r} is rank deficient ({rank} of {Z.shape[1]} columns "
+            f"independent among {['constant', *names]}); a covariate is collinear with another variable."
+        )
+
+
+def build_design(
+    data: pd.DataFrame, x: str, m: str | Sequence[str], y: str, covariates: str | Sequence[str] = ()
+) -> BayesDesign:
+    """Validate the roles and build the centred design of every equation."""
+    if not isinstance(data, pd.DataFrame):
+        raise SpecificationError(f"{WHAT}: data must be a pandas DataFrame; got {type(data).__name__}.")
+    for name, val in (("x", x), ("y", y)):
+        if not isinstance(val, str):
+            raise SpecificationError(f"{WHAT}: {name} must be one column name; got {val!r}.")
+    if m is None or not isinstance(m, str | Sequence):
+        raise SpecificationError(f"{WHAT}: m must be a column name or a list of names; got {m!r}.")
+    mediators = as_list(m)
+    if not mediators:
+        raise SpecificationError(f"{WHAT}: give at least one mediator in m.")
+    resolve_columns(data, [x, y], what=WHAT)
+    mediators = resolve_columns(data, mediators, what=f"{WHAT} m")
+    roles = [x, *mediators, y]
+    if len(set(roles)) != len(roles):
+        raise SpecificationError(
+            f"{WHAT}: x, m and y must be different columns; got x={x!r}, m={mediators}, y={y!r}."
+        )
+    if covariates is not None and not isinstance(covariates, str | Sequence):
+        raise SpecificationError(
+            f"{WHAT}: covariates must be a column name or a list of names; got {type(covariates).__name__}."
+        )
+    covs = resolve_columns(data, covariates, what=f"{WHAT} covariates")
+    clash = [c for c in covs if c in roles]
+    if clash:
+        raise SpecificationError(f"{WHAT}: {clash} cannot be both a covariate and x/m/y.")
+    for col in roles:  # non-numeric roles fail before the complete-case step
+        if not pd.api.types.is_numeric_dtype(data[col]) or pd.api.types.is_bool_dtype(data[col]):
+            numeric_column(data, col, what=WHAT)
+    frame, cc = complete_cases(data, [*roles, *covs], min_n=1, what=WHAT)
+    if cc.excluded_ids:
+        shown = ", ".join(cc.excluded_ids[:20]) + (" ..." if cc.n_excluded > 20 else "")
+        warnings.warn(
+            f"{WHAT}: {cc.n_excluded} subject(s) with missing values in {[*roles, *covs]} "
+            f"were excluded (complete cases, n = {cc.n}): {shown}.",
+            DataWarning,
+            stacklevel=3,
+        )
+    raw = frame[roles].to_numpy(dtype=float)
+    cmat, cnames = covariate_matrix(frame, covs, what=WHAT)
+    n_coef = 2 + len(mediators) + len(cnames)
+    if cc.n < n_coef + 2:
+        raise InsufficientDataError(
+            f"{WHAT}: {cc.n} complete case(s), but the outcome model has {n_coef} coefficients; "
+            f"at least {n_coef + 2} complete cases are needed."
+        )
+    for j, col in enumerate(roles):
+        if np.ptp(raw[:, j]) == 0:
+            role = "x" if col == x else ("y" if col == y else "mediator")
+            raise SpecificationError(
+                f"{WHAT}: {role} column {col!r} is constant ({raw[0, j]:g}) among the "
+                f"{cc.n} complete cases; its effects cannot be estimated."
+            )
+    for j, med in enumerate(mediators, start=1):
+        r = np.corrcoef(raw[:, 0], raw[:, j])[0, 1]
+        if abs(r) > 1 - 1e-10:
+            raise SpecificationError(
+                f"{WHAT}: mediator {med!r} is a linear copy of x {x!r} (r = {r:.6f}); "
+                "x and the mediator must carry different information."
+            )
+    xv = raw[:, 0]
+    k = len(mediators)
+    M = raw[:, 1 : 1 + k]
+    yv = raw[:, -1]
+
+    def eq(name: str, resp: np.ndarray, cols: np.ndarray, names: list[str]) -> Equation:
+        _check_rank(cols, names, name.split(":", 1)[-1])
+        mean = cols.mean(axis=0)
+        return Equation(name, resp, cols - mean, names, mean)
+
+    med_X = np.column_stack([xv, cmat]) if cnames else xv[:, None]
+    med_eqs = [eq(f"m:{med}", M[:, j], med_X, [x, *cnames]) for j, med in enumerate(mediators)]
+    out_X = np.column_stack([xv, M, cmat]) if cnames else np.column_stack([xv, M])
+    out_eq = eq("y", yv, out_X, [x, *mediators, *cnames])
+    return BayesDesign(
+        x=x, mediators=mediators, y=y, covariates=covs, cov_names=cnames, n=cc.n,
+        excluded_ids=tuple(cc.excluded_ids), mediator_eqs=med_eqs, outcome_eq=out_eq,
+        observed={"m": M.copy(), "y": yv.copy(), "x": xv.copy()},
+    )
+
+
+__all__ = ["WHAT", "BayesDesign", "Equation", "build_design"]

@@ -18,6 +18,8 @@ demo: $(STAMP)
 	$(BIN)/neuroimmune-stats report -o report.html
 
 test: $(STAMP)
+	$(BIN)/ruff check neuroimmune_stats tests benchmarks
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 1; fi; exit $$rc
 
 lint: $(STAMP)

@@ -39,3 +39,14 @@ def ratio_rows(job: str, ours: Timing, peers: list[Timing]) -> list[dict[str, An
              "ratio": ours.median_s / p.median_s if p.median_s else float("nan"), "note": p.note}
         )
     return rows
+
+
+def to_markdown(rows: list[dict]) -> str:
+    out = ["| job | implementation | median time | ours / this | note |", "|---|---|---:|---:|---|"]
+    for r in rows:
+        t = r["median_s"]
+        shown = f"{t * 1e3:.2f} ms" if t < 1 else f"{t:.2f} s"
+        ratio = r.get("ratio")
+        out.append(f"| {r['job']} | {r['impl']} | {shown} | "
+                   f"{'' if ratio is None else f'{ratio:.3g}'} | {r.get('note', '')} |")
+    return "\n".join(out)

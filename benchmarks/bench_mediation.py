@@ -23,7 +23,7 @@ from scipy import stats
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _timing import Timing, ratio_rows, time_call
+from _timing import Timing, ratio_rows, time_call, to_markdown
 
 import neuroimmune_stats as nis
 
@@ -134,13 +134,5 @@ def main(repeats: int = 7) -> list[dict[str, Any]]:
     return rows
 
 
-def _markdown(rows: list[dict[str, Any]]) -> str:
-    out = ["| job | impl | median (ms) | ours / impl | note |", "|---|---|---:|---:|---|"]
-    for r in rows:
-        out.append(f"| {r['job']} | {r['impl']} | {1000 * r['median_s']:.1f} | {r['ratio']:.3g} | "
-                   f"{r.get('note', '')} |")
-    return "\n".join(out)
-
-
 if __name__ == "__main__":
-    print(_markdown(main()))
+    print(to_markdown(main()))

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import Timing, ratio_rows, time_call
+from _timing import Timing, ratio_rows, time_call, to_markdown
 
 import neuroimmune_stats as nis
 
@@ -118,13 +118,5 @@ def main(repeats: int = 5, large: bool = False) -> list[dict[str, Any]]:
     return rows
 
 
-def _markdown(rows: list[dict[str, Any]]) -> str:
-    out = ["| job | impl | median (ms) | ours / impl | note |", "|---|---|---:|---:|---|"]
-    for r in rows:
-        out.append(f"| {r['job']} | {r['impl']} | {1000 * r['median_s']:.1f} | {r['ratio']:.3g} | "
-                   f"{r.get('note', '')} |")
-    return "\n".join(out)
-
-
 if __name__ == "__main__":
-    print(_markdown(main(large="--large" in sys.argv)))
+    print(to_markdown(main(large="--large" in sys.argv)))

@@ -21,6 +21,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from _timing import to_markdown  # noqa: E402
+
 FAMILIES = ("bench_models", "bench_mediation", "bench_bayes", "bench_classify")
 PACKAGES = ("neuroimmune-stats", "numpy", "scipy", "pandas", "statsmodels", "scikit-learn", "pymc", "arviz",
             "pingouin", "nilearn", "PyProcessMacro", "bambi", "nutpie", "joblib", "dask")
@@ -67,17 +69,6 @@ def report_rows() -> list[dict]:
     subprocess.run([str(exe), "report", "-o", os.devnull, "--quiet"], check=True, capture_output=True)
     return [{"job": "report on the example (whole process)", "impl": "neuroimmune_stats",
              "median_s": time.perf_counter() - t0, "ratio": 1.0, "note": "single run"}]
-
-
-def to_markdown(rows: list[dict]) -> str:
-    out = ["| job | implementation | median time | ours / this | note |", "|---|---|---:|---:|---|"]
-    for r in rows:
-        t = r["median_s"]
-        shown = f"{t * 1e3:.2f} ms" if t < 1 else f"{t:.2f} s"
-        ratio = r.get("ratio")
-        out.append(f"| {r['job']} | {r['impl']} | {shown} | "
-                   f"{'' if ratio is None else f'{ratio:.3g}'} | {r.get('note', '')} |")
-    return "\n".join(out)
 
 
 def main(argv: list[str] | None = None) -> int:

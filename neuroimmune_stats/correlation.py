@@ -132,7 +132,8 @@ def correlate(
         raise SpecificationError("correlate: no pairs of distinct columns to correlate.")
     out = pd.DataFrame(rows)
     excluded = {(r["x"], r["y"]): list(r["excluded_ids"]) for r in rows}
-    out["p_adj"] = out["p_value"] if correction is None else adjust_pvalues(out["p_value"], correction)
+    p = out["p_value"].to_numpy(dtype=float)
+    out["p_adj"] = out["p_value"] if correction is None else adjust_pvalues(p, correction)
     out = out[["x", "y", "n", "r", "conf_low", "conf_high", "p_value", "p_adj", "statistic", "df", "method"]]
     out.attrs["excluded_ids"] = excluded
     out.attrs["covariates"] = covs

@@ -75,3 +75,29 @@ def test_config_file(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"unknown key study\.sede"):
         load_config(cfg)
     assert main(["report", "--config", str(cfg), "-o", str(tmp_path / "r.html"), "--quiet"]) == 2
+
+
+def test_report_numbers_equal_the_api(tmp_path: Path) -> None:
+    """The report shows exactly what the Python API gives for the same seed and resample counts."""
+    import warnings
+
+    import neuroimmune_stats as nis
+    from neuroimmune_stats.report import ReportContext
+    from neuroimmune_stats.report.sections_analyses import mediation, roi_models
+
+    df = nis.load_example()
+    cfg = load_config(None, seed=11)
+    from dataclasses import replace
+
+    cfg = replace(cfg, n_boot=300, bayes_draws=200)
+    ctx = ReportContext(data=df, config=cfg, source="test")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        roi_sec = roi_models(ctx)
+        mediation(ctx)
+        api_roi = nis.group_compare(df, ["suvr_s1", "suvr_thalamus"], covariates=["protocol", "tspo_genotype"])
+        api_grid = nis.mediation_grid(df, ["suvr_s1", "fss", "conn_s1__thalamus"], n_boot=300, seed=11)
+    pd.testing.assert_frame_equal(ctx.results["roi"], api_roi)
+    pd.testing.assert_frame_equal(ctx.results["mediation_grid"].tidy(), api_grid.tidy())
+    html = "".join(str(b.content) for b in roi_sec.blocks if b.kind == "html")
+    assert f"{api_roi['F'].iloc[0]:.3f}" in html

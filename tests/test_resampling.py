@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from neuroimmune_stats._rng import check_rng, child_seeds, int_seed, seed_sequence
@@ -96,3 +97,27 @@ def test_dask_cluster_gives_identical_numbers() -> None:
         with joblib.parallel_backend("dask"):
             got = resample(mean_stat, 20, 2000, seed=11, chunk_size=256)
     np.testing.assert_array_equal(got, ref)
+
+
+def test_analyses_on_a_dask_cluster_match_the_local_run(example) -> None:
+    """mediate bootstraps and permutation tests give identical numbers on a Dask LocalCluster."""
+    distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
+    import warnings
+
+    import joblib
+
+    import neuroimmune_stats as nis
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        med = nis.mediate(example, "suvr_s1", "fss", "conn_s1__thalamus", n_boot=600, seed=3).tidy()
+        perm = nis.permutation_test(example, ["suvr_s1", "suvr_thalamus"], covariates=["protocol"],
+                                    n_permutations=300, blocks="protocol", seed=3).tidy()
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                      dashboard_address=None) as cluster, distributed.Client(cluster):
+            with joblib.parallel_backend("dask"):
+                med_d = nis.mediate(example, "suvr_s1", "fss", "conn_s1__thalamus", n_boot=600, seed=3).tidy()
+                perm_d = nis.permutation_test(example, ["suvr_s1", "suvr_thalamus"], covariates=["protocol"],
+                                              n_permutations=300, blocks="protocol", seed=3).tidy()
+    pd.testing.assert_frame_equal(med, med_d)
+    pd.testing.assert_frame_equal(perm, perm_d)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..design import as_list, complete_cases, covariate_matrix, numeric_column, resolve_columns
 from ..exceptions import DataWarning, InsufficientDataError, RankDeficiencyError, SpecificationError
+from ..mediation._spec import check_roles
 
 WHAT = "bayes_mediate"
 
@@ -108,20 +109,7 @@ def build_design(
             f"{WHAT}: {cc.n} complete case(s), but the outcome model has {n_coef} coefficients; "
             f"at least {n_coef + 2} complete cases are needed."
         )
-    for j, col in enumerate(roles):
-        if np.ptp(raw[:, j]) == 0:
-            role = "x" if col == x else ("y" if col == y else "mediator")
-            raise SpecificationError(
-                f"{WHAT}: {role} column {col!r} is constant ({raw[0, j]:g}) among the "
-                f"{cc.n} complete cases; its effects cannot be estimated."
-            )
-    for j, med in enumerate(mediators, start=1):
-        r = np.corrcoef(raw[:, 0], raw[:, j])[0, 1]
-        if abs(r) > 1 - 1e-10:
-            raise SpecificationError(
-                f"{WHAT}: mediator {med!r} is a linear copy of x {x!r} (r = {r:.6f}); "
-                "x and the mediator must carry different information."
-            )
+    check_roles(x, mediators, y, raw, what=WHAT)
     xv = raw[:, 0]
     k = len(mediators)
     M = raw[:, 1 : 1 + k]

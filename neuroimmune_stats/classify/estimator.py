@@ -75,7 +75,7 @@ def residualise(
     coef = np.linalg.lstsq(D, F_train, rcond=None)[0]
     R_train = F_train - D @ coef
     R_other = None
-    if F_other is not None:
+    if F_other is not None and C_other is not None:
         R_other = F_other - np.column_stack([np.ones(len(F_other)), C_other]) @ coef
     return R_train, R_other, coef
 
@@ -159,7 +159,7 @@ class SubtypeClassifier(ClassifierMixin, BaseEstimator):
 
         return LogisticRegression(C=1.0, max_iter=1000)
 
-    def _check_params(self) -> list[str]:
+    def _check_params(self) -> list[Any]:
         if self.confound_strategy not in CONFOUND_STRATEGIES:
             raise SpecificationError(
                 f"confound_strategy must be one of {CONFOUND_STRATEGIES}; got {self.confound_strategy!r}."

@@ -213,6 +213,26 @@ def prepare(
                      tuple(cc.excluded_ids))
 
 
+def check_roles(x: str, mediators: list[str], y: str, raw_roles: np.ndarray, what: str = WHAT) -> None:
+    """Raise when x, a mediator or y is constant, or a mediator is a linear copy of x."""
+    roles = [x, *mediators, y]
+    n = raw_roles.shape[0]
+    for j, col in enumerate(roles):
+        if np.ptp(raw_roles[:, j]) == 0:
+            role = "x" if col == x else ("y" if col == y else "mediator")
+            raise SpecificationError(
+                f"{what}: {role} column {col!r} is constant ({raw_roles[0, j]:g}) among the "
+                f"{n} complete cases; its effects cannot be estimated."
+            )
+    for j, med in enumerate(mediators, start=1):
+        r = np.corrcoef(raw_roles[:, 0], raw_roles[:, j])[0, 1]
+        if abs(r) > 1 - 1e-10:
+            raise SpecificationError(
+                f"{what}: mediator {med!r} is a linear copy of x {x!r} (r = {r:.6f}); "
+                "x and the mediator must carry different information."
+            )
+
+
 def _assemble(
     x: str, mediators: list[str], y: str, serial: bool, raw_roles: np.ndarray, cmat: np.ndarray,
     cnames: list[str], expand: dict[str, list[str]], cov_eq: dict[str, list[str]],
@@ -221,20 +241,7 @@ def _assemble(
     """Role checks, the standardised columns, the equations and their full-sample OLS fits."""
     roles = [x, *mediators, y]
     n = raw_roles.shape[0]
-    for j, col in enumerate(roles):
-        if np.ptp(raw_roles[:, j]) == 0:
-            role = "x" if col == x else ("y" if col == y else "mediator")
-            raise SpecificationError(
-                f"{WHAT}: {role} column {col!r} is constant ({raw_roles[0, j]:g}) among the "
-                f"{n} complete cases; its effects cannot be estimated."
-            )
-    for j, med in enumerate(mediators, start=1):
-        r = np.corrcoef(raw_roles[:, 0], raw_roles[:, j])[0, 1]
-        if abs(r) > 1 - 1e-10:
-            raise SpecificationError(
-                f"{WHAT}: mediator {med!r} is a linear copy of x {x!r} (r = {r:.6f}); "
-                "x and the mediator must carry different information."
-            )
+    check_roles(x, mediators, y, raw_roles)
     raw = np.column_stack([raw_roles, cmat]) if cnames else raw_roles
     columns = [*roles, *cnames]
     center = raw.mean(axis=0)

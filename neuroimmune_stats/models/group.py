@@ -20,7 +20,7 @@ def outcome_columns(data: pd.DataFrame, outcomes: str | Iterable[str], *, what: 
     if items and all(isinstance(c, str) for c in items):
         joined = "\x00".join(items)
         if not any(ch in joined for ch in "*?[") and len(set(items)) == len(items) \
-                and data.columns.is_unique and (data.columns.get_indexer(items) >= 0).all():
+                and data.columns.is_unique and (data.columns.get_indexer(pd.Index(items)) >= 0).all():
             return list(items)
     return resolve_columns(data, items, what=what)
 
@@ -188,7 +188,7 @@ def group_compare(
     if overlap:
         raise SpecificationError(f"{what}: {sorted(overlap)} cannot be both outcome and predictor.")
     preds = data[[g, *covs]]
-    base_ok = preds.notna().to_numpy().all(axis=1)
+    base_ok = np.asarray(preds.notna().to_numpy().all(axis=1), dtype=bool)
     Yall = outcome_matrix(data, ys, what=what)
     ok = np.isfinite(Yall) & base_ok[:, None]
     ids = subject_ids(data).to_numpy() if not ok.all() else np.empty(0, dtype=object)

@@ -52,7 +52,7 @@ class LinearModel(Result):
         self.sigma = float(np.sqrt(self.rss / self.df_residual))
         Rinv = np.linalg.inv(R)
         self.vcov = self.sigma**2 * (Rinv @ Rinv.T)
-        self._sum_mf = None
+        self._sum_mf: Any = None
 
     # --- tables -------------------------------------------------------------------------------
     def tidy(self, conf_level: float = 0.95) -> pd.DataFrame:

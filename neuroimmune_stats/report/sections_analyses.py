@@ -104,7 +104,7 @@ def correlations(ctx) -> Section:  # type: ignore[no-untyped-def]
 
 def mediation(ctx) -> Section:  # type: ignore[no-untyped-def]
     """The six-model grid, Model 1's path diagram and sensitivity, and the Bayesian comparison."""
-    from ..mediation import mediate, mediation_grid, mediation_sensitivity
+    from ..mediation import mediation_grid, mediation_sensitivity
 
     cfg = ctx.config
     sec = Section("mediation", "Mediation")
@@ -120,7 +120,7 @@ def mediation(ctx) -> Section:  # type: ignore[no-untyped-def]
     gt = _frame(grid)
     sec.table(gt[[c for c in ("model", "x", "m", "y", "estimate", "std_error", "conf_low", "conf_high",
                               "significant", "n") if c in gt.columns]], caption="Six-model grid")
-    m1 = mediate(ctx.data, x=x, m=m, y=y, n_boot=cfg.n_boot, ci=cfg.mediation_ci, seed=cfg.seed)
+    m1 = grid.results[1]  # Model 1, the same resamples as its row of the grid
     ctx.results["mediation_model1"] = m1
     mt = _frame(m1)
     sec.table(mt[[c for c in ("term", "mediator", "estimate", "std_error", "statistic", "df", "p_value", "conf_low",

@@ -42,6 +42,7 @@ def resolve_columns(data: pd.DataFrame, spec: str | Iterable[str] | None, *, wha
     ['suvr_s1', 'suvr_thalamus']
     """
     out: list[str] = []
+    seen: set[str] = set()
     for item in as_list(spec):
         if not isinstance(item, str):
             raise SpecificationError(f"{what}: column names must be strings; got {item!r}.")
@@ -49,10 +50,13 @@ def resolve_columns(data: pd.DataFrame, spec: str | Iterable[str] | None, *, wha
             hits = [c for c in data.columns if fnmatch.fnmatchcase(str(c), item)]
             if not hits:
                 raise SpecificationError(f"{what}: the pattern {item!r} matches no column.")
-            out.extend(h for h in hits if h not in out)
+            fresh = [h for h in hits if h not in seen]
+            out.extend(fresh)
+            seen.update(fresh)
         elif item in data.columns:
-            if item not in out:
+            if item not in seen:
                 out.append(item)
+                seen.add(item)
         else:
             close = [c for c in data.columns if str(c).lower() == item.lower()]
             hint = f" Did you mean {close[0]!r}?" if close else ""

@@ -98,7 +98,7 @@ def permutation_test(
     n_jobs: int = 1,
     *,
     chunk_size: int = 256,
-    max_bytes: int = 256 * 2**20,
+    max_bytes: int = 8 * 2**20,
 ) -> PermutationResult:
     """Freedman–Lane permutation test of ``group`` adjusted for ``covariates``, every outcome.
 
@@ -122,7 +122,7 @@ def permutation_test(
         Workers (joblib); results do not depend on it.
     chunk_size : int, default=256
         Permutations per chunk (memory/scheduling only).
-    max_bytes : int, default=256 MiB
+    max_bytes : int, default=8 MiB
         Memory budget of one chunk's statistic array; outcomes are processed in blocks that fit.
 
     Returns

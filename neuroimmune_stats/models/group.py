@@ -28,7 +28,7 @@ def outcome_columns(data: pd.DataFrame, outcomes: str | Iterable[str], *, what: 
 def outcome_matrix(data: pd.DataFrame, ys: list[str], *, what: str) -> np.ndarray:
     """The outcome columns as a float (n, m) array (one conversion when all are numeric)."""
     if not ALWAYS_FACTORS & set(ys):
-        raw = data[ys].to_numpy()
+        raw = data.take(data.columns.get_indexer(pd.Index(ys)), axis=1).to_numpy()
         # int/float columns only (bool, categorical, string or nullable columns give other dtypes)
         if raw.dtype.kind in "fiu":
             return raw.astype(float, copy=False)

@@ -20,7 +20,7 @@ def outcome_columns(data: pd.DataFrame, outcomes: str | Iterable[str], *, what: 
     if items and all(isinstance(c, str) for c in items):
         joined = "\x00".join(items)
         if not any(ch in joined for ch in "*?[") and len(set(items)) == len(items) \
-                and data.columns.is_unique and (data.columns.get_indexer(pd.Index(items)) >= 0).all():
+                and data.columns.is_unique and set(items) <= set(data.columns.tolist()):
             return list(items)
     return resolve_columns(data, items, what=what)
 
@@ -28,7 +28,8 @@ def outcome_columns(data: pd.DataFrame, outcomes: str | Iterable[str], *, what: 
 def outcome_matrix(data: pd.DataFrame, ys: list[str], *, what: str) -> np.ndarray:
     """The outcome columns as a float (n, m) array (one conversion when all are numeric)."""
     if not ALWAYS_FACTORS & set(ys):
-        raw = data.take(data.columns.get_indexer(pd.Index(ys)), axis=1).to_numpy()
+        pos = {c: i for i, c in enumerate(data.columns.tolist())}
+        raw = data.take([pos[y] for y in ys], axis=1).to_numpy()
         # int/float columns only (bool, categorical, string or nullable columns give other dtypes)
         if raw.dtype.kind in "fiu":
             return raw.astype(float, copy=False)
@@ -112,12 +113,11 @@ def fit_many(Y: np.ndarray, G: np.ndarray, Z: np.ndarray, conf_level: float = 0.
     rss_full = np.einsum("ij,ij->j", E, E)
     rss_red = rss_full + np.sum(QtY[q0:] ** 2, axis=0)
     F = ((rss_red - rss_full) / df1) / (rss_full / df2)
-    beta = np.linalg.solve(R, QtY)
     Rinv = np.linalg.inv(R)
     j = q0
     se = np.sqrt(rss_full / df2 * np.sum(Rinv[j] ** 2))
     q = special.stdtrit(df2, 0.5 + conf_level / 2)
-    est = beta[j] if df1 == 1 else np.full(Y.shape[1], np.nan)
+    est = Rinv[j] @ QtY if df1 == 1 else np.full(Y.shape[1], np.nan)
     se = se if df1 == 1 else np.full(Y.shape[1], np.nan)
     return {
         "F": F, "df1": np.full(Y.shape[1], float(df1)), "df2": np.full(Y.shape[1], float(df2)),
@@ -188,7 +188,7 @@ def group_compare(
     if overlap:
         raise SpecificationError(f"{what}: {sorted(overlap)} cannot be both outcome and predictor.")
     preds = data[[g, *covs]]
-    base_ok = np.asarray(preds.notna().to_numpy().all(axis=1), dtype=bool)
+    base_ok = np.logical_and.reduce([preds[c].notna().to_numpy() for c in preds.columns])
     Yall = outcome_matrix(data, ys, what=what)
     ok = np.isfinite(Yall) & base_ok[:, None]
     ids = subject_ids(data).to_numpy() if not ok.all() else np.empty(0, dtype=object)

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..design import as_list, complete_cases, covariate_matrix, numeric_column, resolve_columns
+from ..design import complete_cases, covariate_matrix, numeric_column, resolve_columns
 from ..exceptions import DataWarning, InsufficientDataError, RankDeficiencyError, SpecificationError
-from ..mediation._spec import check_roles
+from ..mediation._spec import check_roles, resolve_roles
 
 WHAT = "bayes_mediate"
 
@@ -64,23 +64,9 @@ def build_design(
     data: pd.DataFrame, x: str, m: str | Sequence[str], y: str, covariates: str | Sequence[str] = ()
 ) -> BayesDesign:
     """Validate the roles and build the centred design of every equation."""
-    if not isinstance(data, pd.DataFrame):
-        raise SpecificationError(f"{WHAT}: data must be a pandas DataFrame; got {type(data).__name__}.")
-    for name, val in (("x", x), ("y", y)):
-        if not isinstance(val, str):
-            raise SpecificationError(f"{WHAT}: {name} must be one column name; got {val!r}.")
     if m is None or not isinstance(m, str | Sequence):
         raise SpecificationError(f"{WHAT}: m must be a column name or a list of names; got {m!r}.")
-    mediators = as_list(m)
-    if not mediators:
-        raise SpecificationError(f"{WHAT}: give at least one mediator in m.")
-    resolve_columns(data, [x, y], what=WHAT)
-    mediators = resolve_columns(data, mediators, what=f"{WHAT} m")
-    roles = [x, *mediators, y]
-    if len(set(roles)) != len(roles):
-        raise SpecificationError(
-            f"{WHAT}: x, m and y must be different columns; got x={x!r}, m={mediators}, y={y!r}."
-        )
+    mediators, roles = resolve_roles(data, x, m, y, what=WHAT)
     if covariates is not None and not isinstance(covariates, str | Sequence):
         raise SpecificationError(
             f"{WHAT}: covariates must be a column name or a list of names; got {type(covariates).__name__}."

@@ -24,7 +24,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -131,34 +131,17 @@ def fit_l2_logistic(
     beta[:, 0] = np.log(ybar / (1 - ybar))
     iu, ju = np.triu_indices(q)
     zz = Z[:, iu] * Z[:, ju]  # (n, q(q+1)/2): the Hessian's distinct entries, reused each step
-    diag = np.arange(q)
-    active = np.arange(B)
-    with _one_blas_thread():
-        for _ in range(max_iter):
-            b = beta[active]
-            Ya = Y[active]
-            mu = _expit(b @ Z.T)  # (A, n)
-            grad = (mu - Ya) @ Z + b * pen  # (A, q)
-            packed = (mu * (1.0 - mu)) @ zz
-            H = np.empty((active.size, q, q))
-            H[:, iu, ju] = packed
-            H[:, ju, iu] = packed
-            H[:, diag, diag] += pen
-            step = np.linalg.solve(H, grad[..., None])[..., 0]
-            beta[active] = b - step
-            active = active[np.max(np.abs(step), axis=1) >= tol]
-            if active.size == 0:
-                break
-        else:
-            import warnings
 
-            warnings.warn(
-                f"batched logistic regression: {active.size} fit(s) did not converge in "
-                f"{max_iter} Newton steps.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
-    return beta[:, 1:], beta[:, 0]
+    def grad_hess(active: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        mu = _expit(b @ Z.T)  # (A, n)
+        grad = (mu - Y[active]) @ Z + b * pen  # (A, q)
+        packed = (mu * (1.0 - mu)) @ zz
+        H = np.empty((active.size, q, q))
+        H[:, iu, ju] = packed
+        H[:, ju, iu] = packed
+        return grad, H
+
+    return _newton(beta, grad_hess, pen, tol, max_iter)
 
 
 def fit_l2_logistic_batched(
@@ -208,15 +191,31 @@ def fit_l2_logistic_batched(
     beta = np.zeros((B, q))
     ybar = np.clip((W * Y).sum(axis=1) / W.sum(axis=1), 1e-6, 1 - 1e-6)
     beta[:, 0] = np.log(ybar / (1 - ybar))
-    diag = np.arange(q)
-    active = np.arange(B)
+
+    def grad_hess(active: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        Za, Wa = Z[active], W[active]
+        mu = _expit((Za @ b[..., None])[..., 0])  # (A, n)
+        Zt = Za.transpose(0, 2, 1)  # (A, q, n)
+        grad = (Zt @ (Wa * (mu - Y[active]))[..., None])[..., 0] + b * pen
+        return grad, (Zt * (Wa * mu * (1.0 - mu))[:, None, :]) @ Za
+
+    return _newton(beta, grad_hess, pen, tol, max_iter)
+
+
+def _newton(
+    beta: np.ndarray,
+    grad_hess: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+    pen: np.ndarray,
+    tol: float,
+    max_iter: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Batched Newton iterations shared by both solvers; fits drop out as they converge."""
+    diag = np.arange(beta.shape[1])
+    active = np.arange(beta.shape[0])
     with _one_blas_thread():
         for _ in range(max_iter):
-            b, Za, Ya, Wa = beta[active], Z[active], Y[active], W[active]
-            mu = _expit((Za @ b[..., None])[..., 0])  # (A, n)
-            Zt = Za.transpose(0, 2, 1)  # (A, q, n)
-            grad = (Zt @ (Wa * (mu - Ya))[..., None])[..., 0] + b * pen
-            H = (Zt * (Wa * mu * (1.0 - mu))[:, None, :]) @ Za
+            b = beta[active]
+            grad, H = grad_hess(active, b)
             H[:, diag, diag] += pen
             step = np.linalg.solve(H, grad[..., None])[..., 0]
             beta[active] = b - step
@@ -230,7 +229,7 @@ def fit_l2_logistic_batched(
                 f"batched logistic regression: {active.size} fit(s) did not converge in "
                 f"{max_iter} Newton steps.",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
     return beta[:, 1:], beta[:, 0]
 

@@ -148,6 +148,26 @@ def ols(y: np.ndarray, X: np.ndarray, names: list[str], response: str) -> OLSFit
     return OLSFit(response, names, coef, se, df, sigma2, r2, f, dfm)
 
 
+def resolve_roles(data: pd.DataFrame, x: str, m: Any, y: str, what: str = WHAT) -> tuple[list[str], list[str]]:
+    """Check ``data`` and the x/m/y arguments; return the mediators and ``[x, *mediators, y]``."""
+    if not isinstance(data, pd.DataFrame):
+        raise SpecificationError(f"{what}: data must be a pandas DataFrame; got {type(data).__name__}.")
+    for name, val in (("x", x), ("y", y)):
+        if not isinstance(val, str):
+            raise SpecificationError(f"{what}: {name} must be one column name; got {val!r}.")
+    mediators = as_list(m)
+    if not mediators:
+        raise SpecificationError(f"{what}: give at least one mediator in m.")
+    resolve_columns(data, [x, y], what=what)
+    mediators = resolve_columns(data, mediators, what=f"{what} m")
+    roles = [x, *mediators, y]
+    if len(set(roles)) != len(roles):
+        raise SpecificationError(
+            f"{what}: x, m and y must be different columns; got x={x!r}, m={mediators}, y={y!r}."
+        )
+    return mediators, roles
+
+
 def prepare(
     data: pd.DataFrame,
     x: str,
@@ -157,21 +177,7 @@ def prepare(
     serial: bool = False,
 ) -> Prepared:
     """Validate the roles, keep complete cases and fit the equations on the full sample."""
-    if not isinstance(data, pd.DataFrame):
-        raise SpecificationError(f"{WHAT}: data must be a pandas DataFrame; got {type(data).__name__}.")
-    for name, val in (("x", x), ("y", y)):
-        if not isinstance(val, str):
-            raise SpecificationError(f"{WHAT}: {name} must be one column name; got {val!r}.")
-    mediators = as_list(m)
-    if not mediators:
-        raise SpecificationError(f"{WHAT}: give at least one mediator in m.")
-    resolve_columns(data, [x, y], what=WHAT)
-    mediators = resolve_columns(data, mediators, what=f"{WHAT} m")
-    roles = [x, *mediators, y]
-    if len(set(roles)) != len(roles):
-        raise SpecificationError(
-            f"{WHAT}: x, m and y must be different columns; got x={x!r}, m={mediators}, y={y!r}."
-        )
+    mediators, roles = resolve_roles(data, x, m, y)
     if serial and len(mediators) != 2:
         raise SpecificationError(
             f"{WHAT}: serial=True (PROCESS model 6) needs exactly two mediators; got {mediators}."

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .exceptions import InsufficientDataError, SpecificationError
+from .exceptions import DataWarning, InsufficientDataError, SpecificationError
 
 #: columns that are always factors whatever their dtype (protocol is often coded 1/2)
 ALWAYS_FACTORS = frozenset({"protocol", "scanner", "tspo_genotype", "sex", "subtype"})
@@ -96,9 +96,12 @@ class CompleteCases:
 
 
 def complete_cases(
-    data: pd.DataFrame, columns: Sequence[str], *, min_n: int = 1, what: str = "analysis"
+    data: pd.DataFrame, columns: Sequence[str], *, min_n: int = 1, what: str = "analysis", warn: bool = False
 ) -> tuple[pd.DataFrame, CompleteCases]:
-    """Rows of ``data`` complete on ``columns`` (a copy) and the record of who was left out."""
+    """Rows of ``data`` complete on ``columns`` (a copy) and the record of who was left out.
+
+    With ``warn=True`` a :class:`~neuroimmune_stats.exceptions.DataWarning` names the excluded subjects.
+    """
     missing = [c for c in columns if c not in data.columns]
     if missing:
         raise SpecificationError(f"{what}: columns not in the data: {missing}.")
@@ -106,6 +109,16 @@ def complete_cases(
     ids = subject_ids(data)
     frame = data.loc[mask, list(dict.fromkeys([*(c for c in [ID_COLUMN] if c in data), *columns]))]
     cc = CompleteCases(n=int(mask.sum()), excluded_ids=tuple(ids[~mask].tolist()))
+    if warn and cc.excluded_ids:
+        import warnings
+
+        shown = ", ".join(cc.excluded_ids[:20]) + (" ..." if cc.n_excluded > 20 else "")
+        warnings.warn(
+            f"{what}: {cc.n_excluded} subject(s) with missing values in {list(columns)} "
+            f"were excluded (complete cases, n = {cc.n}): {shown}.",
+            DataWarning,
+            stacklevel=4,
+        )
     if cc.n < min_n:
         raise InsufficientDataError(
             f"{what}: {cc.n} complete case(s) on {list(columns)}; at least {min_n} are needed."

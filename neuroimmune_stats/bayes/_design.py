@@ -7,7 +7,6 @@ subject IDs recorded (and a :class:`~neuroimmune_stats.exceptions.DataWarning`).
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -15,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..design import complete_cases, covariate_matrix, numeric_column, resolve_columns
-from ..exceptions import DataWarning, InsufficientDataError, RankDeficiencyError, SpecificationError
+from ..exceptions import InsufficientDataError, RankDeficiencyError, SpecificationError
 from ..mediation._spec import check_roles, resolve_roles
 
 WHAT = "bayes_mediate"
@@ -78,15 +77,7 @@ def build_design(
     for col in roles:  # non-numeric roles fail before the complete-case step
         if not pd.api.types.is_numeric_dtype(data[col]) or pd.api.types.is_bool_dtype(data[col]):
             numeric_column(data, col, what=WHAT)
-    frame, cc = complete_cases(data, [*roles, *covs], min_n=1, what=WHAT)
-    if cc.excluded_ids:
-        shown = ", ".join(cc.excluded_ids[:20]) + (" ..." if cc.n_excluded > 20 else "")
-        warnings.warn(
-            f"{WHAT}: {cc.n_excluded} subject(s) with missing values in {[*roles, *covs]} "
-            f"were excluded (complete cases, n = {cc.n}): {shown}.",
-            DataWarning,
-            stacklevel=3,
-        )
+    frame, cc = complete_cases(data, [*roles, *covs], min_n=1, what=WHAT, warn=True)
     raw = frame[roles].to_numpy(dtype=float)
     cmat, cnames = covariate_matrix(frame, covs, what=WHAT)
     n_coef = 2 + len(mediators) + len(cnames)

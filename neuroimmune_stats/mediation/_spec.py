@@ -7,7 +7,6 @@ equation by OLS on the full sample (the point estimates, SEs, t and p of the pat
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +17,6 @@ from scipy import stats
 
 from ..design import ID_COLUMN, as_list, complete_cases, covariate_matrix, numeric_column, resolve_columns
 from ..exceptions import (
-    DataWarning,
     InsufficientDataError,
     RankDeficiencyError,
     SpecificationError,
@@ -193,15 +191,7 @@ def prepare(
     data.attrs = {}
     for col in roles:  # non-numeric roles fail before the complete-case step
         numeric_column(data, col, what=WHAT)
-    frame, cc = complete_cases(data, [*roles, *all_cov], min_n=1, what=WHAT)
-    if cc.excluded_ids:
-        shown = ", ".join(cc.excluded_ids[:20]) + (" ..." if cc.n_excluded > 20 else "")
-        warnings.warn(
-            f"{WHAT}: {cc.n_excluded} subject(s) with missing values in {[*roles, *all_cov]} "
-            f"were excluded (complete cases, n = {cc.n}): {shown}.",
-            DataWarning,
-            stacklevel=3,
-        )
+    frame, cc = complete_cases(data, [*roles, *all_cov], min_n=1, what=WHAT, warn=True)
     raw_roles = np.column_stack([numeric_column(frame, c, what=WHAT) for c in roles])
     cmat, cnames = covariate_matrix(frame, all_cov, what=WHAT)
     # columns each covariate expanded into

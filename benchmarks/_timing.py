@@ -18,12 +18,16 @@ class Timing:
     note: str = ""
 
 
-def time_call(fn: Callable[[], Any], repeats: int = 5, warmup: int = 1) -> float:
-    """Median wall time of ``fn()`` over ``repeats`` calls after ``warmup`` untimed calls."""
+def time_call(fn: Callable[[], Any], repeats: int = 5, warmup: int = 1, min_total_s: float = 0.5) -> float:
+    """Median wall time of ``fn()`` after ``warmup`` untimed calls.
+
+    At least ``repeats`` timed calls, and more for fast calls until ``min_total_s`` seconds have been
+    timed (capped at 200 calls): a millisecond-scale median over five calls is mostly scheduler noise.
+    """
     for _ in range(warmup):
         fn()
-    times = []
-    for _ in range(repeats):
+    times: list[float] = []
+    while len(times) < repeats or (sum(times) < min_total_s and len(times) < 200):
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)

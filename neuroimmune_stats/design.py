@@ -128,7 +128,11 @@ def complete_cases(
 
 def numeric_column(frame: pd.DataFrame, col: str, *, what: str) -> np.ndarray:
     """A column as float64, or a clear error if it is not numeric."""
-    s = frame[col]
+    return numeric_series(frame[col], col, what=what)
+
+
+def numeric_series(s: pd.Series, col: str, *, what: str) -> np.ndarray:
+    """A series as float64, or a clear error naming ``col`` if it is not numeric."""
     if is_factor(s) and not pd.api.types.is_numeric_dtype(s):
         raise SpecificationError(f"{what}: column {col!r} must be numeric; it holds {s.dtype} values.")
     try:

@@ -130,6 +130,25 @@ def test_group_compare_equals_lm_and_vectorised_path():
     np.testing.assert_allclose(res["p_adj"], nis.adjust_pvalues(res["p_value"], "holm"))
 
 
+def test_group_compare_large_means_and_exact_list_path():
+    """Outcomes with huge means take the direct-residual branch; a plain list equals the glob."""
+    rng = np.random.default_rng(11)
+    df = nis.simulate_cohort(seed=4)
+    Y = rng.normal(size=(len(df), 6)) * 0.01 + np.array([0.0, 1.0, 1e3, 1e4, -1e4, 50.0])
+    Y[3, 2] = np.nan
+    names = [f"z_{i}" for i in range(6)]
+    data = pd.concat([df, pd.DataFrame(Y, columns=names, index=df.index)], axis=1)
+    by_list = group_compare(data, names, covariates=["protocol", "bmi"])
+    by_glob = group_compare(data, "z_*", covariates=["protocol", "bmi"])
+    pd.testing.assert_frame_equal(by_list, by_glob)
+    for i, name in enumerate(names):
+        row = lm(f"{name} ~ subtype + protocol + bmi", data).anova(2).set_index("term").loc["subtype"]
+        assert by_list.loc[i, "F"] == pytest.approx(row["F"], rel=1e-6)
+        assert by_list.loc[i, "p_value"] == pytest.approx(row["p_value"], rel=1e-6)
+    assert by_list["n"].tolist() == [54, 54, 53, 54, 54, 54]
+    assert by_list.attrs["excluded_ids"]["z_2"] == [str(data["subject_id"].iloc[3])]
+
+
 def test_reference_levels_and_protocol_is_factor(cohort):
     fit = lm("suvr_s1 ~ subtype + protocol", cohort, reference={"subtype": "radicular"})
     assert "subtype[T.axial]" in list(fit.tidy()["term"])

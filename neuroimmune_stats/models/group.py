@@ -2,52 +2,77 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import special
 
-from ..design import ALWAYS_FACTORS, as_list, is_factor, numeric_column, resolve_columns, subject_ids
+from ..design import ALWAYS_FACTORS, as_list, is_factor, numeric_column, numeric_series, resolve_columns, subject_ids
 from ..exceptions import InsufficientDataError, RankDeficiencyError, SpecificationError
 from ..multiplicity import adjust_pvalues
 from .formula import aliased_columns
 
 
+def _exact_positions(data: pd.DataFrame, items: list) -> list[int] | None:
+    """Column positions when ``items`` are unique existing string names without glob characters, else None."""
+    if not items or set(map(type, items)) != {str} or len(set(items)) != len(items):
+        return None
+    if any(ch in "\x00".join(items) for ch in "*?["):
+        return None
+    cols = data.columns.tolist()
+    pos = {c: i for i, c in enumerate(cols)}
+    if len(pos) != len(cols):
+        return None
+    try:
+        return [pos[c] for c in items]
+    except (KeyError, TypeError):
+        return None
+
+
 def outcome_columns(data: pd.DataFrame, outcomes: str | Iterable[str], *, what: str) -> list[str]:
     """Resolve outcome names/globs; a plain list of existing unique columns takes a fast path."""
     items = as_list(outcomes)
-    if items and all(isinstance(c, str) for c in items):
-        joined = "\x00".join(items)
-        if not any(ch in joined for ch in "*?[") and len(set(items)) == len(items) \
-                and data.columns.is_unique and set(items) <= set(data.columns.tolist()):
-            return list(items)
+    if _exact_positions(data, items) is not None:
+        return list(items)
     return resolve_columns(data, items, what=what)
 
 
-def outcome_matrix(data: pd.DataFrame, ys: list[str], *, what: str) -> np.ndarray:
+def outcome_matrix(data: pd.DataFrame, ys: list[str], *, what: str, positions: list[int] | None = None) -> np.ndarray:
     """The outcome columns as a float (n, m) array (one conversion when all are numeric)."""
-    if not ALWAYS_FACTORS & set(ys):
-        pos = {c: i for i, c in enumerate(data.columns.tolist())}
-        raw = data.take([pos[y] for y in ys], axis=1).to_numpy()
-        # int/float columns only (bool, categorical, string or nullable columns give other dtypes)
-        if raw.dtype.kind in "fiu":
-            return raw.astype(float, copy=False)
+    if not ALWAYS_FACTORS.intersection(ys):
+        pos = positions if positions is not None else _exact_positions(data, ys)
+        if pos is not None:
+            raw = data.take(pos, axis=1).to_numpy()
+            # int/float columns only (bool, categorical, string or nullable columns give other dtypes)
+            if raw.dtype.kind in "fiu":
+                return raw.astype(float, copy=False)
     return np.column_stack([numeric_column(data, y, what=what) for y in ys])
+
+
+def _notna(s: pd.Series) -> np.ndarray:
+    """Non-missing mask of a column without building an intermediate Series."""
+    arr = s.array
+    if isinstance(arr, pd.Categorical):
+        return arr.codes >= 0
+    return ~np.asarray(pd.isna(arr), dtype=bool)
 
 
 def _codes(s: pd.Series) -> tuple[np.ndarray, list[str]]:
     """Integer codes of a factor over its used levels (categorical order, else sorted)."""
     if isinstance(s.dtype, pd.CategoricalDtype):
-        raw = s.cat.codes.to_numpy()
+        raw = s.array.codes
         used = np.unique(raw)
-        cats = s.cat.categories
+        cats = s.array.categories
         return np.searchsorted(used, raw), [str(cats[i]) for i in used]
     codes, uniques = pd.factorize(s, sort=True)
     return codes, [str(u) for u in uniques]
 
 
-def _nuisance(frame: pd.DataFrame, covariates: Sequence[str], *, what: str) -> tuple[np.ndarray, list[str]]:
+Columns = pd.DataFrame | Mapping[str, pd.Series]
+
+
+def _nuisance(frame: Columns, covariates: Sequence[str], n: int, *, what: str) -> tuple[np.ndarray, list[str]]:
     """Treatment dummies / numeric columns, as :func:`~neuroimmune_stats.design.covariate_matrix`."""
     cols: list[np.ndarray] = []
     names: list[str] = []
@@ -62,33 +87,37 @@ def _nuisance(frame: pd.DataFrame, covariates: Sequence[str], *, what: str) -> t
             cols.append(codes[:, None] == np.arange(1, len(levels))[None, :])
             names += [f"{cov}[T.{lv}]" for lv in levels[1:]]
         else:
-            x = numeric_column(frame, cov, what=what)
+            x = numeric_series(s, cov, what=what)
             if np.ptp(x) == 0:
                 raise SpecificationError(f"{what}: covariate {cov!r} is constant ({x[0]:g}) among the "
                                          "complete cases; remove it.")
             cols.append(x[:, None])
             names.append(cov)
     if not cols:
-        return np.empty((len(frame), 0)), []
+        return np.empty((n, 0)), []
     return np.column_stack(cols).astype(float), names
 
 
 def group_design(
-    frame: pd.DataFrame, group: str, covariates: Sequence[str], *, what: str
+    frame: Columns, group: str, covariates: Sequence[str], *, what: str
 ) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
-    """Group dummies (treatment, first level reference) and nuisance design (intercept first)."""
+    """Group dummies (treatment, first level reference) and nuisance design (intercept first).
+
+    ``frame`` is a DataFrame or a mapping of column name to Series (complete cases only).
+    """
     s = frame[group]
+    n = len(s)
     if not is_factor(s) and s.nunique() > 2:
         raise SpecificationError(f"{what}: group {group!r} must be a factor (two or more levels).")
     codes, levels = _codes(s)
     if len(levels) < 2:
         raise SpecificationError(f"{what}: group {group!r} has a single level {levels} among the complete cases.")
     G = (codes[:, None] == np.arange(1, len(levels))[None, :]).astype(float)
-    C, cnames = _nuisance(frame, covariates, what=what)
-    Z = np.column_stack([np.ones(len(frame)), C])
+    C, cnames = _nuisance(frame, covariates, n, what=what)
+    Z = np.column_stack([np.ones(n), C])
     X = np.column_stack([Z, G])
-    if X.shape[1] >= len(frame):
-        raise RankDeficiencyError(f"{what}: {X.shape[1]} parameters but only {len(frame)} complete cases.")
+    if X.shape[1] >= n:
+        raise RankDeficiencyError(f"{what}: {X.shape[1]} parameters but only {n} complete cases.")
     if np.linalg.matrix_rank(X) < X.shape[1]:
         bad = aliased_columns(X)
         names = (["(Intercept)", *cnames, *[f"{group}[T.{lv}]" for lv in levels[1:]]])
@@ -109,8 +138,14 @@ def fit_many(Y: np.ndarray, G: np.ndarray, Z: np.ndarray, conf_level: float = 0.
     # Householder QR without pivoting: the first q0 columns of Q span Z, so one QR serves both models
     Q, R = np.linalg.qr(X)
     QtY = Q.T @ Y
-    E = Y - Q @ QtY  # residuals computed directly (no cancellation for outcomes with large means)
-    rss_full = np.einsum("ij,ij->j", E, E)
+    ss = np.einsum("ij,ij->j", Y, Y)
+    rss_full = ss - np.einsum("ij,ij->j", QtY, QtY)
+    # where the fit explains almost all of sum(y^2) (large means), the difference above cancels:
+    # recompute those residuals directly
+    lossy = rss_full <= 1e-6 * ss
+    if lossy.any():
+        E = Y[:, lossy] - Q @ QtY[:, lossy]
+        rss_full[lossy] = np.einsum("ij,ij->j", E, E)
     rss_red = rss_full + np.sum(QtY[q0:] ** 2, axis=0)
     F = ((rss_red - rss_full) / df1) / (rss_full / df2)
     Rinv = np.linalg.inv(R)
@@ -179,7 +214,9 @@ def group_compare(
     what = "group_compare"
     if not isinstance(data, pd.DataFrame):
         raise SpecificationError(f"{what}: data must be a pandas DataFrame.")
-    ys = outcome_columns(data, outcomes, what=f"{what} outcomes")
+    items = as_list(outcomes)
+    positions = _exact_positions(data, items)
+    ys = list(items) if positions is not None else resolve_columns(data, items, what=f"{what} outcomes")
     if not ys:
         raise SpecificationError(f"{what}: no outcomes given.")
     (g,) = resolve_columns(data, group, what=f"{what} group")
@@ -187,9 +224,9 @@ def group_compare(
     overlap = set(ys) & ({g} | set(covs))
     if overlap:
         raise SpecificationError(f"{what}: {sorted(overlap)} cannot be both outcome and predictor.")
-    preds = data[[g, *covs]]
-    base_ok = np.logical_and.reduce([preds[c].notna().to_numpy() for c in preds.columns])
-    Yall = outcome_matrix(data, ys, what=what)
+    preds = {c: data[c] for c in (g, *covs)}
+    base_ok = np.logical_and.reduce([_notna(s) for s in preds.values()])
+    Yall = outcome_matrix(data, ys, what=what, positions=positions)
     ok = np.isfinite(Yall) & base_ok[:, None]
     ids = subject_ids(data).to_numpy() if not ok.all() else np.empty(0, dtype=object)
     if ok.all():
@@ -204,7 +241,7 @@ def group_compare(
         mask = np.frombuffer(key, dtype=bool)
         if mask.sum() < 3:
             raise InsufficientDataError(f"{what}: {[ys[j] for j in js]} have {int(mask.sum())} complete cases.")
-        frame = preds if mask.all() else preds[mask]
+        frame = preds if mask.all() else {c: s[mask] for c, s in preds.items()}
         G, Z, _, _ = group_design(frame, g, covs, what=f"{what}({ys[js[0]]})")
         sub = Yall if len(js) == len(ys) and mask.all() else Yall[np.ix_(mask, js)]
         res = fit_many(sub, G, Z, conf_level)
@@ -212,7 +249,7 @@ def group_compare(
             cols.setdefault(k, np.full(len(ys), np.nan))[js] = v
         n_arr[js] = int(mask.sum())
         gone = [str(i) for i in ids[~mask]] if ids.size else []
-        excluded.update(dict.fromkeys([ys[j] for j in js.tolist()], gone))
+        excluded.update(dict.fromkeys(ys if len(js) == len(ys) else [ys[j] for j in js.tolist()], gone))
     p_adj = cols["p_value"] if correction is None else adjust_pvalues(cols["p_value"], correction)
     out = pd.DataFrame({
         "outcome": ys, "F": cols["F"], "df1": cols["df1"], "df2": cols["df2"],

@@ -13,7 +13,10 @@
 # Protocol, genotype and BMI differ between subtypes, so a classifier on SUVR could "work" by
 # learning the scanner or BMI. `SubtypeClassifier` regresses those confounds out of the features
 # inside each training fold (cross-validated confound regression), and `evaluate_classifier`
-# compares it with a confounds-only baseline and tests it by permuting labels within protocol.
+# compares it with a confounds-only baseline and tests it by permuting labels within blocks of subjects
+# who share protocol, genotype and BMI tercile. Permuting freely would break the labels' link with the
+# confounds and make the p-value conservative; within blocks, the test asks exactly "do the features
+# tell subtypes apart beyond what the confounds already tell?", and its p-value is uniform when they don't.
 
 # %%
 import os
@@ -42,4 +45,5 @@ res.plot_signature().figure.savefig("signature.png", dpi=100)
 
 # %% [markdown]
 # **What we learned:** the AUC of SUVR features beyond protocol, genotype and BMI, with a permutation
-# p-value that respects the protocol blocks, and which regions carry the signature consistently.
+# p-value that keeps every permutation's subtype–confound association (`res.permuted_within`), and which
+# regions carry the signature consistently.

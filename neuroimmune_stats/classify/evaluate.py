@@ -25,13 +25,17 @@ from ..design import (
     resolve_columns,
     subject_ids,
 )
-from ..exceptions import InsufficientDataError, SpecificationError
+from ..exceptions import InsufficientDataError, ResamplingWarning, SpecificationError
 from ..resampling import resample
 from .cv import CVDesign, FastModel, GeneralModel, PermutationStatistic
 from .fastlogit import is_fast_logistic
 from .result import ClassifierResult
 
 WHAT = "evaluate_classifier"
+#: numeric columns in ``permute_within`` are cut at their quantiles into this many bins
+NUMERIC_BINS = 3
+#: fewer distinct within-block label arrangements than this triggers a ResamplingWarning
+MIN_ARRANGEMENTS = 1000
 
 
 def _int_arg(name: str, value: Any, low: int) -> int:
@@ -66,6 +70,46 @@ def _binary_target(frame: pd.DataFrame, target: str, n_splits: int) -> tuple[np.
     return y01, (levels[0], levels[1])
 
 
+def _permutation_blocks(frame: pd.DataFrame, cols: list[str]) -> tuple[np.ndarray | None, str | None]:
+    """Exchangeability blocks: level combinations of ``cols`` (numeric ones cut at quantiles)."""
+    if not cols:
+        return None, None
+    keys, parts = [], []
+    for c in cols:
+        s = frame[c]
+        if is_factor(s) or s.nunique() <= NUMERIC_BINS:
+            keys.append(s.astype(str).to_numpy())
+            parts.append(c)
+        else:
+            x = s.to_numpy(dtype=float)
+            edges = np.quantile(x, np.linspace(0, 1, NUMERIC_BINS + 1)[1:-1])
+            keys.append(np.searchsorted(edges, x, side="right").astype(str))
+            parts.append(f"{c} ({NUMERIC_BINS} quantile bins)")
+    joined = np.array(["\x1f".join(k) for k in zip(*keys, strict=True)])
+    blocks = np.unique(joined, return_inverse=True)[1]
+    return blocks, " x ".join(parts)
+
+
+def _check_arrangements(blocks: np.ndarray | None, y01: np.ndarray, desc: str | None) -> None:
+    """Warn when the blocks leave too few distinct label arrangements for a fine-grained p-value."""
+    from scipy.special import gammaln
+
+    b = np.zeros(y01.size, dtype=int) if blocks is None else blocks
+    n_b = np.bincount(b)
+    k_b = np.bincount(b, weights=y01).round().astype(int)
+    log_count = float(np.sum(gammaln(n_b + 1) - gammaln(k_b + 1) - gammaln(n_b - k_b + 1)))
+    if log_count < np.log(MIN_ARRANGEMENTS):
+        import warnings
+
+        warnings.warn(
+            f"{WHAT}: permuting labels within {desc or 'the whole sample'} leaves only "
+            f"{np.exp(log_count):.0f} distinct label arrangements, so the permutation p-value "
+            f"cannot go much below {1 / np.exp(log_count):.2g}; permute within fewer columns "
+            "(permute_within=...) or use more subjects.",
+            ResamplingWarning, stacklevel=3,
+        )
+
+
 def evaluate_classifier(
     data: pd.DataFrame,
     features: str | Sequence[str],
@@ -78,6 +122,8 @@ def evaluate_classifier(
     stratify_by: str | None = None,
     seed: SeedLike = None,
     n_jobs: int = 1,
+    *,
+    permute_within: str | Sequence[str] | None = "covariates",
 ) -> ClassifierResult:
     """Cross-validated subtype classification with a confounds-only baseline and a permutation test.
 
@@ -107,6 +153,15 @@ def evaluate_classifier(
         Same seed → same folds, permutations and numbers, whatever ``n_jobs``.
     n_jobs : int, default=1
         Workers for the permutations (through :func:`neuroimmune_stats.resampling.resample`).
+    permute_within : "covariates", str, list of str or None, default="covariates"
+        Exchangeability blocks of the label permutations, on top of ``stratify_by``: labels are
+        permuted only among subjects sharing the level combination of these columns. The default
+        uses the ``covariates`` (factors by level, numeric columns such as BMI by tercile), which
+        makes the test a conditional one: it asks whether the features predict the label *beyond*
+        the confounds, and its p-value is uniform when they do not (see Notes). ``None`` permutes
+        freely (within ``stratify_by`` only), as ``permutation_test_score`` does. A
+        :class:`~neuroimmune_stats.exceptions.ResamplingWarning` is emitted when the blocks leave
+        fewer than 1000 distinct label arrangements.
 
     Returns
     -------
@@ -139,16 +194,23 @@ def evaluate_classifier(
 
     Confound adjustment (validated by simulation in ``tests/test_classify_evaluate.py``): when the
     features carry only confound signal and the confounds differ between subtypes, the adjusted
-    classifier's mean AUC is 0.5 within Monte Carlo error while the unadjusted one is far above
-    it. Its permutation p-value is then valid but conservative (fewer small p-values than nominal):
-    permuting the labels also breaks their association with the confounds, and cross-validated
-    confound regression pulls the observed AUC slightly towards or below chance (the effect
-    described by Snoek et al. 2019). Without confound association the p-value is uniform.
+    classifier's mean AUC is 0.5 within Monte Carlo error while the unadjusted one is far above it.
+    Labels permuted freely lose their association with the confounds, while cross-validated confound
+    regression pulls the observed AUC slightly below chance when that association exists (Snoek et
+    al. 2019); a free permutation null is then centred too high and the p-value is conservative
+    (1–2% of p-values ≤ 0.05 in our simulation). Permuting within confound blocks keeps the
+    label–confound association in every permutation, so observed and permuted statistics share that
+    bias and the p-value is uniform under the null (Kolmogorov–Smirnov test over 800 simulated
+    cohorts in the tests); it is the conditional permutation idea of Berrett et al. (2020) with the
+    confounds discretised.
 
     References
     ----------
     Snoek L, Miletić S, Scholte HS (2019). How to control for confounds in decoding analyses of
     neuroimaging data. NeuroImage 184:741–760.
+
+    Berrett TB, Wang Y, Barber RF, Samworth RJ (2020). The conditional permutation test for
+    independence while controlling for confounders. J R Stat Soc B 82:175–197.
 
     Examples
     --------
@@ -177,7 +239,13 @@ def evaluate_classifier(
     feats = [c for c in feats if c != target and c not in covs]
     if not feats:
         raise SpecificationError(f"{WHAT}: no feature columns left after removing target and covariates.")
-    used = list(dict.fromkeys([target, *feats, *covs, *strat_col]))
+    if isinstance(permute_within, str) and permute_within == "covariates":
+        within = covs
+    else:
+        within = resolve_columns(data, permute_within, what=f"{WHAT} permute_within")
+    if target in within:
+        raise SpecificationError(f"{WHAT}: permute_within cannot include the target {target!r}.")
+    used = list(dict.fromkeys([target, *feats, *covs, *strat_col, *within]))
     frame, cc = complete_cases(data, used, min_n=2 * n_splits, what=WHAT)
     y01, classes = _binary_target(frame, target, n_splits)
     F = np.column_stack([numeric_column(frame, c, what=f"{WHAT} features") for c in feats])
@@ -193,6 +261,7 @@ def evaluate_classifier(
     strata = None
     if strat_col:
         _, strata = np.unique(frame[strat_col[0]].astype(str).to_numpy(), return_inverse=True)
+    blocks, blocks_desc = _permutation_blocks(frame, list(dict.fromkeys([*strat_col, *within])))
 
     root = seed_sequence(seed)
     fold_seed, perm_seed = root.spawn(2)
@@ -226,9 +295,10 @@ def evaluate_classifier(
     null = p_value = None
     observed_stat = float(obs["stat"])
     if n_permutations:
+        _check_arrangements(blocks, y01, blocks_desc)
         null = resample(
             PermutationStatistic(model, y01), n, n_permutations, kind="permutation",
-            strata=strata, seed=perm_seed, n_jobs=n_jobs,
+            strata=blocks, seed=perm_seed, n_jobs=n_jobs,
         )
         p_value = float((np.sum(null >= observed_stat) + 1) / (n_permutations + 1))
 
@@ -239,6 +309,7 @@ def evaluate_classifier(
         coefs=obs["coefs"], observed_auc=observed_stat, null_distribution=null, p_value=p_value,
         n=cc.n, excluded_ids=cc.excluded_ids, n_splits=n_splits, n_repeats=n_repeats,
         n_permutations=n_permutations, stratify_by=strat_col[0] if strat_col else None,
+        permuted_within=blocks_desc,
         fast_path=fast, estimator=base, ids=subject_ids(frame).to_numpy(), fold_ids=cv.folds(y01)[0],
     )
 

@@ -35,6 +35,7 @@ class ClassifierResult(Result):
     n : int, complete cases; excluded_ids : tuple of str
     fast_path : bool, whether the batched logistic solver was used
     fold_ids : ndarray (n_repeats, n), the test fold of every subject in every repeat
+    permuted_within : str or None, the exchangeability blocks of the label permutations
     """
 
     features: list[str]
@@ -58,6 +59,7 @@ class ClassifierResult(Result):
     estimator: Any
     ids: np.ndarray = field(default_factory=lambda: np.array([]))
     fold_ids: np.ndarray = field(default_factory=lambda: np.empty((0, 0), dtype=int))
+    permuted_within: str | None = None
 
     @property
     def models(self) -> list[str]:
@@ -161,7 +163,7 @@ class ClassifierResult(Result):
             "",
         ]
         if self.p_value is not None:
-            within = f", permuted within {self.stratify_by}" if self.stratify_by else ""
+            within = f", permuted within {self.permuted_within}" if self.permuted_within else ""
             lines.append(
                 f"Permutation test of mean AUC {self.observed_auc:.3f}: p = {format_p(self.p_value)} "
                 f"({self.n_permutations} permutations{within})"

@@ -164,6 +164,7 @@ def classifier(ctx) -> Section:  # type: ignore[no-untyped-def]
     sec = Section("classifier", "Subtype classifier")
     covs = [c for c in cfg.classifier_covariates if c in ctx.data.columns]
     tables = []
+    blocks = "protocol"
     for i, (name, spec) in enumerate(cfg.classifier_feature_sets.items()):
         feats = []
         for item in spec:
@@ -178,6 +179,7 @@ def classifier(ctx) -> Section:  # type: ignore[no-untyped-def]
                                   stratify_by="protocol" if "protocol" in ctx.data.columns else None,
                                   seed=cfg.seed + i)
         ctx.results[f"classifier_{name}"] = res
+        blocks = res.permuted_within or "the whole sample"
         t = _frame(res)
         t.insert(0, "feature_set", name)
         tables.append(t)
@@ -187,10 +189,11 @@ def classifier(ctx) -> Section:  # type: ignore[no-untyped-def]
         return sec.note("Skipped: no configured feature is in the data.")
     sec.table(pd.concat(tables, ignore_index=True),
               caption=f"Repeated stratified CV ({cfg.n_repeats}×{cfg.n_splits}); confounds ({', '.join(covs)}) "
-                      "regressed out within training folds; p from label permutations within protocol")
+                      f"regressed out within training folds; p from label permutations within {blocks}")
     ctx.methods.append(
         f"Subtype classification: L2 logistic regression with confound regression ({', '.join(covs)}) fitted "
         f"within training folds, {cfg.n_repeats}×{cfg.n_splits} repeated stratified cross-validation, "
-        f"{cfg.n_permutations} label permutations within protocol, and a confounds-only baseline."
+        f"{cfg.n_permutations} label permutations within {blocks} (so that the test asks whether the "
+        "features predict subtype beyond the confounds), and a confounds-only baseline."
     )
     return sec

@@ -154,13 +154,13 @@ def permutation_test(
     n_permutations = int(n_permutations)
     if n_permutations < 1:
         raise SpecificationError(f"{what}: n_permutations must be >= 1; got {n_permutations}.")
-    ys = outcome_columns(data, outcomes, what=f"{what} outcomes")
+    ys, positions = outcome_columns(data, outcomes, what=f"{what} outcomes")
     (g,) = resolve_columns(data, group, what=f"{what} group")
     covs = resolve_columns(data, as_list(covariates), what=f"{what} covariates")
     blk = resolve_columns(data, blocks, what=f"{what} blocks") if blocks is not None else []
     if set(ys) & ({g} | set(covs)):
         raise SpecificationError(f"{what}: a column cannot be both outcome and predictor.")
-    Y = outcome_matrix(data, ys, what=what)
+    Y = outcome_matrix(data, ys, what=what, positions=positions)
     mask = np.isfinite(Y).all(axis=1) & data[[g, *covs, *blk]].notna().all(axis=1).to_numpy()
     ids = subject_ids(data).to_numpy()
     excluded = tuple(str(i) for i in ids[~mask])

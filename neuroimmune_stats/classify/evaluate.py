@@ -10,6 +10,7 @@ permutations always come from :mod:`neuroimmune_stats.resampling`.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -74,33 +75,29 @@ def _permutation_blocks(frame: pd.DataFrame, cols: list[str]) -> tuple[np.ndarra
     """Exchangeability blocks: level combinations of ``cols`` (numeric ones cut at quantiles)."""
     if not cols:
         return None, None
-    keys, parts = [], []
+    codes, parts = [], []
     for c in cols:
         s = frame[c]
         if is_factor(s) or s.nunique() <= NUMERIC_BINS:
-            keys.append(s.astype(str).to_numpy())
+            codes.append(np.unique(s.astype(str).to_numpy(), return_inverse=True)[1])
             parts.append(c)
         else:
             x = s.to_numpy(dtype=float)
-            edges = np.quantile(x, np.linspace(0, 1, NUMERIC_BINS + 1)[1:-1])
-            keys.append(np.searchsorted(edges, x, side="right").astype(str))
+            codes.append(np.searchsorted(np.quantile(x, np.linspace(0, 1, NUMERIC_BINS + 1)[1:-1]), x, side="right"))
             parts.append(f"{c} ({NUMERIC_BINS} quantile bins)")
-    joined = np.array(["\x1f".join(k) for k in zip(*keys, strict=True)])
-    blocks = np.unique(joined, return_inverse=True)[1]
+    blocks = np.unique(np.column_stack(codes), axis=0, return_inverse=True)[1].ravel()
     return blocks, " x ".join(parts)
 
 
 def _check_arrangements(blocks: np.ndarray | None, y01: np.ndarray, desc: str | None) -> None:
     """Warn when the blocks leave too few distinct label arrangements for a fine-grained p-value."""
-    from scipy.special import gammaln
+    from scipy.special import gammaln  # scipy comes with scikit-learn: load it on first use, as sklearn
 
     b = np.zeros(y01.size, dtype=int) if blocks is None else blocks
     n_b = np.bincount(b)
     k_b = np.bincount(b, weights=y01).round().astype(int)
     log_count = float(np.sum(gammaln(n_b + 1) - gammaln(k_b + 1) - gammaln(n_b - k_b + 1)))
     if log_count < np.log(MIN_ARRANGEMENTS):
-        import warnings
-
         warnings.warn(
             f"{WHAT}: permuting labels within {desc or 'the whole sample'} leaves only "
             f"{np.exp(log_count):.0f} distinct label arrangements, so the permutation p-value "

@@ -30,12 +30,18 @@ def _exact_positions(data: pd.DataFrame, items: list) -> list[int] | None:
         return None
 
 
-def outcome_columns(data: pd.DataFrame, outcomes: str | Iterable[str], *, what: str) -> list[str]:
-    """Resolve outcome names/globs; a plain list of existing unique columns takes a fast path."""
+def outcome_columns(
+    data: pd.DataFrame, outcomes: str | Iterable[str], *, what: str
+) -> tuple[list[str], list[int] | None]:
+    """Resolve outcome names/globs; also their column positions when given as a plain list of columns.
+
+    The positions (None after glob expansion) let :func:`outcome_matrix` skip a second lookup.
+    """
     items = as_list(outcomes)
-    if _exact_positions(data, items) is not None:
-        return list(items)
-    return resolve_columns(data, items, what=what)
+    positions = _exact_positions(data, items)
+    if positions is not None:
+        return list(items), positions
+    return resolve_columns(data, items, what=what), None
 
 
 def outcome_matrix(data: pd.DataFrame, ys: list[str], *, what: str, positions: list[int] | None = None) -> np.ndarray:
@@ -214,9 +220,7 @@ def group_compare(
     what = "group_compare"
     if not isinstance(data, pd.DataFrame):
         raise SpecificationError(f"{what}: data must be a pandas DataFrame.")
-    items = as_list(outcomes)
-    positions = _exact_positions(data, items)
-    ys = list(items) if positions is not None else resolve_columns(data, items, what=f"{what} outcomes")
+    ys, positions = outcome_columns(data, outcomes, what=f"{what} outcomes")
     if not ys:
         raise SpecificationError(f"{what}: no outcomes given.")
     (g,) = resolve_columns(data, group, what=f"{what} group")

@@ -96,7 +96,7 @@ def plot_signature(result: Any, ax: Any = None) -> Any:
         bar.set_alpha(float(a))
     ax.axvline(0, color="0.4", linewidth=0.8)
     ax.set_yticks(pos, list(sig["feature"]))
-    ax.set_xlabel(f"weight towards {result.classes[1]} (standardised, mean ± SD over folds)")
+    ax.set_xlabel(f"weight towards {result.classes[1]}\n(standardised, mean ± SD over folds)")
     return ax
 
 

@@ -1,0 +1,163 @@
+"""One factor coder: levels as the file wrote them, unused levels dropped, treatment or sum contrasts.
+
+Integer codes stay integers (``protocol`` coded 1/2 has the levels ``1`` and ``2``, so
+``df[df.protocol == 2]`` works), floats that are whole numbers become integers (``1`` and ``1.0``
+are one level), strings keep their spelling, and levels are ordered as R's ``factor()`` orders them
+(categorical order when the column is a Categorical, sorted otherwise).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import SpecificationError
+from .cases import numeric_column
+from .columns import is_factor
+
+Contrasts = Literal["treatment", "sum"]
+
+
+def _clean_level(v: Any) -> Any:
+    if isinstance(v, bool | np.bool_):
+        return bool(v)
+    if isinstance(v, float | np.floating) and float(v).is_integer():
+        return int(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    return v
+
+
+def as_factor(s: pd.Series, levels: Sequence[Any] | None = None) -> pd.Series:
+    """``s`` as a pandas Categorical over its used levels (or ``levels``, in that order).
+
+    Examples
+    --------
+    >>> as_factor(pd.Series([2.0, 1.0, 2.0], name="protocol")).cat.categories.tolist()
+    [1, 2]
+    >>> s = pd.Series(pd.Categorical(["HAB", "MAB"], categories=["HAB", "MAB", "LAB"]))
+    >>> as_factor(s).cat.categories.tolist()
+    ['HAB', 'MAB']
+    """
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cat = s.cat.remove_unused_categories()
+        cats = [_clean_level(c) for c in cat.cat.categories]
+        if cats != list(cat.cat.categories) and len(set(cats)) == len(cats):
+            cat = cat.cat.rename_categories(cats)
+    else:
+        vals = s.map(_clean_level) if s.dtype == object or pd.api.types.is_float_dtype(s.dtype) else s
+        if pd.api.types.is_float_dtype(s.dtype):
+            finite = s.dropna()
+            if len(finite) and np.all(np.mod(finite.to_numpy(dtype=float), 1) == 0):
+                vals = s.astype("Int64")
+        cat = vals.astype("category")
+        cat = cat.cat.remove_unused_categories()
+    if levels is not None:
+        wanted = list(levels)
+        unknown = sorted({str(v) for v in cat.dropna().unique() if v not in wanted})
+        if unknown:
+            raise SpecificationError(f"factor {s.name!r}: level(s) {unknown} were not seen when the model was fit.")
+        cat = cat.cat.set_categories(wanted)
+    return cat
+
+
+class FactorCoder:
+    """Stateful factor coding: ``fit`` records the levels, ``transform`` codes any rows with them.
+
+    Examples
+    --------
+    >>> coder = FactorCoder().fit(pd.Series(["axial", "radicular", "axial"], name="subtype"))
+    >>> coder.levels, coder.column_names()
+    (['axial', 'radicular'], ['subtype[T.radicular]'])
+    >>> coder.transform(pd.Series(["radicular", "axial"], name="subtype")).tolist()
+    [[1.0], [0.0]]
+    >>> coder.transform(pd.Series(["axial", "radicular"]), contrasts="sum").tolist()
+    [[1.0], [-1.0]]
+    """
+
+    def __init__(self, reference: Any = None) -> None:
+        self.reference = reference
+        self.levels: list[Any] = []
+        self.name: str = ""
+
+    def fit(self, s: pd.Series) -> FactorCoder:
+        cat = as_factor(s)
+        levels = list(cat.cat.categories)
+        if self.reference is not None:
+            match = [lv for lv in levels if str(lv) == str(self.reference)]
+            if not match:
+                raise SpecificationError(
+                    f"reference: level {self.reference!r} is not a level of {s.name!r} (levels: {levels}).")
+            levels = [match[0], *[lv for lv in levels if lv != match[0]]]
+        self.levels = levels
+        self.name = str(s.name)
+        return self
+
+    def codes(self, s: pd.Series) -> np.ndarray:
+        """Integer codes (−1 for missing) over the fitted levels."""
+        return np.asarray(as_factor(s, self.levels).cat.codes)
+
+    def column_names(self, contrasts: Contrasts = "treatment") -> list[str]:
+        tag = "T" if contrasts == "treatment" else "S"
+        kept = self.levels[1:] if contrasts == "treatment" else self.levels[:-1]
+        return [f"{self.name}[{tag}.{lv}]" for lv in kept]
+
+    def transform(self, s: pd.Series, contrasts: Contrasts = "treatment") -> np.ndarray:
+        """Contrast columns (treatment: first level reference; sum: last level −1, as ``contr.sum``)."""
+        k = len(self.levels)
+        codes = self.codes(s)
+        if contrasts == "treatment":
+            M = np.vstack([np.zeros((1, k - 1)), np.eye(k - 1)])
+        else:
+            M = np.vstack([np.eye(k - 1), -np.ones((1, k - 1))])
+        out = M[np.where(codes < 0, 0, codes)]
+        out[codes < 0] = np.nan
+        return out.astype(float)
+
+
+def covariate_matrix(
+    frame: pd.DataFrame, covariates: Sequence[str], *, what: str = "analysis"
+) -> tuple[np.ndarray, list[str]]:
+    """Columns for ``covariates`` (no intercept): numeric as is, factors as treatment dummies.
+
+    Factor levels follow :func:`as_factor`; the first level is the reference, as in R. A covariate
+    that is constant in ``frame`` raises :class:`SpecificationError` naming it.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"protocol": [1, 2, 2], "bmi": [20.0, 25.0, 30.0]})
+    >>> X, names = covariate_matrix(df, ["protocol", "bmi"])
+    >>> names
+    ['protocol[T.2]', 'bmi']
+    """
+    cols: list[np.ndarray] = []
+    names: list[str] = []
+    for cov in covariates:
+        s = frame[cov]
+        if is_factor(s):
+            coder = FactorCoder().fit(s)
+            if len(coder.levels) < 2:
+                lev = coder.levels[0] if coder.levels else "none"
+                raise SpecificationError(
+                    f"{what}: covariate {cov!r} has a single level ({lev}) among the complete cases, "
+                    "so it cannot be adjusted for; remove it."
+                )
+            cols.append(coder.transform(s))
+            names.extend(coder.column_names())
+        else:
+            x = numeric_column(frame, cov, what=what)
+            if x.size and np.ptp(x) == 0:
+                raise SpecificationError(
+                    f"{what}: covariate {cov!r} is constant ({x[0]:g}) among the complete cases; remove it."
+                )
+            cols.append(x[:, None])
+            names.append(cov)
+    if not cols:
+        return np.empty((len(frame), 0)), []
+    return np.column_stack(cols).astype(float), names
+
+
+__all__ = ["Contrasts", "FactorCoder", "as_factor", "covariate_matrix"]

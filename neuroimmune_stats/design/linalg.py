@@ -63,7 +63,7 @@ def check_rank(X: np.ndarray, names: Sequence[str], *, what: str, drop: bool = F
     >>> check_rank(X, ["(Intercept)", "x", "x2"], what="demo")
     Traceback (most recent call last):
     ...
-    neuroimmune_stats.exceptions.RankDeficiencyError: demo: the design is rank deficient; column(s) ['x2'] are constant or collinear with earlier terms among the complete cases. Remove the term(s) or pass drop_aliased=True.
+    neuroimmune_stats.exceptions.RankDeficiencyError: demo: the design is rank deficient; column(s) ['x2'] are ...
     """
     n, p = X.shape
     if p >= n:

@@ -1,7 +1,14 @@
 """The result protocol shared by every analysis.
 
 ``.tidy()`` → DataFrame with broom column names, ``.summary()`` → R-like text, ``.plot(ax=None)``
-→ matplotlib Axes where a picture fits, and ``repr(result) == result.summary()``.
+→ matplotlib Axes where a picture fits, ``repr(result) == result.summary()``, ``_repr_html_`` for
+notebooks, and provenance (the call, ``n``, the excluded subject IDs, the seed and the package
+version) in :meth:`Result.provenance`. ``tests/test_protocol.py`` runs every public function
+through this contract.
+
+Tidy columns come from one vocabulary (:data:`TIDY_COLUMNS`): a column is a vocabulary name, a
+vocabulary name behind a prefix (``a_std_error``, ``boot_conf_low``, ``sobel_p_value``), or one of
+the result's declared extras (:attr:`Result.extra_columns`).
 """
 
 from __future__ import annotations
@@ -26,9 +33,38 @@ TIDY_COLUMNS = (
     "n",
 )
 
+#: identifier and descriptor columns every result may carry
+ID_COLUMNS = ("outcome", "x", "m", "y", "w", "w_value", "model", "variable", "contrast", "method", "level",
+              "group", "term_label", "r", "fmi", "m_imputations")
+
+
+def tidy_column_ok(col: str, extras: tuple[str, ...] = ()) -> bool:
+    """Whether ``col`` is in the vocabulary (plain, behind a prefix, or a declared extra).
+
+    Examples
+    --------
+    >>> tidy_column_ok("a_std_error"), tidy_column_ok("a_se"), tidy_column_ok("sobel_p")
+    (True, False, False)
+    """
+    if col in TIDY_COLUMNS or col in ID_COLUMNS or col in extras:
+        return True
+    return any(col.endswith("_" + v) for v in TIDY_COLUMNS if v != "n")
+
 
 class Result(ABC):
-    """Base class of result objects (tidy / summary / plot / repr)."""
+    """Base class of result objects (tidy / summary / plot / repr / provenance).
+
+    Subclasses set, at fit time (never reading the caller's frame later): ``n`` (subjects used),
+    ``excluded_ids`` (IDs as written in the input), ``call`` (a short text of the call) and, for
+    stochastic analyses, ``seed`` (what the user passed).
+    """
+
+    #: tidy columns outside the vocabulary that this result declares
+    extra_columns: tuple[str, ...] = ()
+    n: int = 0
+    excluded_ids: tuple[str, ...] = ()
+    call: str = ""
+    seed: Any = None
 
     @abstractmethod
     def tidy(self) -> pd.DataFrame:
@@ -38,11 +74,27 @@ class Result(ABC):
     def summary(self) -> str:
         """R-like text summary."""
 
+    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
+        """Draw the result on ``ax`` (a new figure when None) and return the Axes."""
+        from .exceptions import SpecificationError
+
+        raise SpecificationError(f"{type(self).__name__} has no plot.")
+
+    def provenance(self) -> dict[str, Any]:
+        """How the result was made: call, n, excluded IDs, seed and package version."""
+        from ._version import __version__
+
+        return {"call": self.call, "n": int(self.n), "excluded_ids": tuple(self.excluded_ids),
+                "seed": self.seed, "version": __version__}
+
     def __repr__(self) -> str:
         return self.summary()
 
     def _repr_html_(self) -> str:
-        return self.tidy().to_html(index=False, float_format=lambda v: f"{v:.4g}")
+        from html import escape
+
+        head = f"<p><code>{escape(self.call)}</code> (n = {self.n})</p>" if self.call else ""
+        return head + self.tidy().to_html(index=False, float_format=lambda v: f"{v:.4g}")
 
 
 def format_p(p: float) -> str:
@@ -81,4 +133,4 @@ def format_table(df: pd.DataFrame, digits: int = 4) -> str:
     return df.to_string(index=False, formatters={c: fmt for c in df.columns})
 
 
-__all__ = ["TIDY_COLUMNS", "Result", "format_p", "format_table", "signif_stars"]
+__all__ = ["ID_COLUMNS", "TIDY_COLUMNS", "Result", "format_p", "format_table", "signif_stars", "tidy_column_ok"]

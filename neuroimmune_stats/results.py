@@ -74,8 +74,8 @@ class Result(ABC):
     def summary(self) -> str:
         """R-like text summary."""
 
-    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
-        """Draw the result on ``ax`` (a new figure when None) and return the Axes."""
+    def plot(self, *args: Any, **kwargs: Any) -> Any:
+        """Draw the result on ``ax=`` (a new figure when None) and return the Axes."""
         from .exceptions import SpecificationError
 
         raise SpecificationError(f"{type(self).__name__} has no plot.")

@@ -24,6 +24,7 @@ from .exceptions import DataValidationError
 _EXPORTS: dict[str, str] = {
     # data
     "read_cohort": "neuroimmune_stats.data",
+    "discover_inputs": "neuroimmune_stats.data",
     "validate": "neuroimmune_stats.data",
     "regions": "neuroimmune_stats.data",
     "edges": "neuroimmune_stats.data",
@@ -46,6 +47,10 @@ _EXPORTS: dict[str, str] = {
     # classification
     "SubtypeClassifier": "neuroimmune_stats.classify",
     "evaluate_classifier": "neuroimmune_stats.classify",
+    # harmonisation across scanners
+    "harmonize": "neuroimmune_stats.harmonize",
+    "ComBat": "neuroimmune_stats.harmonize",
+    "HarmonizeResult": "neuroimmune_stats.harmonize",
     # report
     "build_report": "neuroimmune_stats.report",
 }
@@ -69,8 +74,10 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .bayes import bayes_mediate, compare_mediation
     from .classify import SubtypeClassifier, evaluate_classifier
+    from .harmonize import ComBat, HarmonizeResult, harmonize
     from .correlation import correlate
     from .data import (
+        discover_inputs,
         edges,
         load_example,
         questionnaires,

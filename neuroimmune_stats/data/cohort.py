@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataValidationError, DataWarning, SpecificationError
+from ._attrs import NoteList, freeze
 from .io import TableInput, read_raw
 from .schema import load_schema
 from .validate import ValidatedTable, check_table
@@ -18,35 +19,21 @@ from .validate import ValidatedTable, check_table
 #: attrs key holding the merge record and validation log on a cohort frame
 ATTRS_KEY = "neuroimmune_stats"
 
-_EXPORT_NAMES = {
-    "participants": ("participants", "participants_table", "demographics"),
-    "suvr": ("suvr", "pet_suvr", "suvr_regions"),
-    "connectivity": ("connectivity", "conn", "fc"),
-    "questionnaires": ("questionnaires", "questionnaire", "scores"),
-}
-
-
 def find_exports(directory: str | Path) -> dict[str, Path]:
-    """Find the four exports in a folder by name (``participants.csv``, ``suvr.tsv``, ...).
+    """The tables of a folder as ``read_cohort`` arguments (see :func:`~.discover.discover_inputs`).
 
     Raises :class:`SpecificationError` when no participants table is there.
     """
-    d = Path(directory)
-    if not d.is_dir():
-        raise SpecificationError(f"{str(d)!r} is not a folder.")
-    found: dict[str, Path] = {}
-    for table, stems in _EXPORT_NAMES.items():
-        for stem in stems:
-            for ext in (".csv", ".tsv", ".txt"):
-                p = d / f"{stem}{ext}"
-                if p.is_file() and table not in found:
-                    found[table] = p
-    if "participants" not in found:
+    from .discover import discover_inputs
+
+    found = discover_inputs(directory)
+    if "participants" not in found.tables:
+        names = ", ".join(f.path.name for f in found.files[:10]) or "none"
         raise SpecificationError(
-            f"no participants table in {str(d)!r}: expected participants.csv or participants.tsv "
-            f"(files there: {', '.join(sorted(p.name for p in d.iterdir())[:10]) or 'none'})."
+            f"no participants table in {str(directory)!r}: expected participants.csv or participants.tsv, or a "
+            f"table with subtype, protocol and tspo_genotype columns (files there: {names})."
         )
-    return found
+    return found.tables
 
 
 def _prefixed(vt: ValidatedTable) -> pd.DataFrame:
@@ -153,8 +140,9 @@ def merge_tables(checked: Mapping[str, ValidatedTable], how: str = "inner") -> p
             continue
         other = _prefixed(vt)
         ids = list(other["subject_id"].astype(str))
-        absent = [i for i in part_ids if i not in set(ids)]
-        extra = [i for i in ids if i not in set(part_ids)]
+        id_set, part_set = set(ids), set(part_ids)
+        absent = [i for i in part_ids if i not in id_set]
+        extra = [i for i in ids if i not in part_set]
         record["missing_from"][table] = absent
         record["not_in_participants"][table] = extra
         _warn_ids(f"{len(absent)} subject(s) in participants have no row in the {table} table "
@@ -183,7 +171,14 @@ def merge_tables(checked: Mapping[str, ValidatedTable], how: str = "inner") -> p
     for col in ("protocol", "scanner"):
         if col in frame.columns and not isinstance(frame[col].dtype, pd.CategoricalDtype):
             frame[col] = frame[col].astype(str).astype("category")
-    frame.attrs[ATTRS_KEY] = record
+    unmatched = {t: list(ids) for t, ids in record["not_in_participants"].items()}
+    absent_any = {i for ids in record["missing_from"].values() for i in ids}
+    missing = [i for i in part_ids if i in absent_any]
+    if missing:
+        unmatched["participants"] = missing
+    frame.attrs[ATTRS_KEY] = freeze(record)
+    frame.attrs["validation_log"] = NoteList(record["validation_log"])
+    frame.attrs["unmatched_ids"] = freeze(unmatched)
     return frame
 
 

@@ -52,6 +52,23 @@ def normalise_name(name: object) -> str:
     return s.strip("_") if s.strip("_") else s
 
 
+_UNIT_SUFFIX = re.compile(r"^(?P<base>.*?\S)\s*[(\[]\s*(?P<unit>[^()\[\]]*?)\s*[)\]]\s*$")
+
+
+def split_header_unit(name: str) -> tuple[str, str | None]:
+    """Split a header such as ``Age (years)`` or ``dose [MBq]`` into the name and the unit written.
+
+    Examples
+    --------
+    >>> split_header_unit("Age (years)"), split_header_unit("bmi")
+    (('Age', 'years'), ('bmi', None))
+    """
+    m = _UNIT_SUFFIX.match(name)
+    if m is None or not m.group("unit"):
+        return name, None
+    return m.group("base"), m.group("unit")
+
+
 def _sniff_sep(header: str, suffix: str) -> str:
     if suffix == ".tsv" and "\t" in header:
         return "\t"

@@ -70,14 +70,24 @@ class MediationGridResult(Result):
             "* interval excludes 0",
         ])
 
-    def plot(self, ax: Any = None, model: int | None = None) -> Any:
-        """Path diagram of ``model`` (default: the first significant model, else Model 1)."""
+    def plot(self, ax: Any = None, model: int | None = None, labels: Mapping[str, str] | None = None,
+             **kwargs: Any) -> Any:
+        """Forest plot of the six models' indirect effects with bootstrap CIs; returns the Axes.
+
+        ``model=k`` draws the path diagram of Model ``k`` instead (bootstrap SEs, as the
+        reference paper's Figure 6). ``labels`` maps column names to display labels.
+        """
+        if kwargs:
+            raise TypeError(f"MediationGridResult.plot got unexpected argument(s) {sorted(kwargs)}.")
         if model is None:
-            sig = self.significant_models()
-            model = sig[0] if sig else 1
+            from ..plots.mediation import plot_mediation_grid
+
+            return plot_mediation_grid(self, ax=ax, labels=labels)
         if model not in self.results:
             raise SpecificationError(f"model must be one of {sorted(self.results)}; got {model!r}.")
-        return self.results[model].plot(ax=ax)
+        from ..plots.mediation import plot_path_diagram
+
+        return plot_path_diagram(self.results[model], ax=ax, se="bootstrap", labels=labels)
 
 
 def mediation_grid(

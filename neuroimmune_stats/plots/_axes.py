@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._optional import pyplot
+from ._style import PALETTE
 
 
 def get_ax(ax: Any = None, figsize: tuple[float, float] = (4.5, 3.5)) -> Any:
@@ -17,6 +18,6 @@ def get_ax(ax: Any = None, figsize: tuple[float, float] = (4.5, 3.5)) -> Any:
 
 
 #: colours of the two subtypes, colour-blind safe (Okabe–Ito)
-GROUP_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7")
+GROUP_COLOURS = PALETTE[:4]
 #: markers of the protocols (the paper: triangle = Protocol 1, circle = Protocol 2)
 PROTOCOL_MARKERS = ("^", "o", "s", "D")

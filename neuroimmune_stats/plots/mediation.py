@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
+from ..format import digits_for, format_ci, format_number, label_for, result_labels
 from ..results import signif_stars
 from ._axes import GROUP_COLOURS, get_ax
 
@@ -23,17 +25,25 @@ def _arrow(ax: Any, start: Any, end: Any, frac_a: tuple[float, float] = (0.5, 0.
                             "shrinkA": 4, "shrinkB": 4})
 
 
+def _wrap(text: str, width: int = 22) -> str:
+    """Break a long box label on spaces so boxes stay inside the diagram."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width)) or text
+
+
 def _fmt(est: float, se: float, p: float) -> str:
     return f"{est:.2f}{signif_stars(p) if signif_stars(p) != '.' else ''} ({se:.2f})"
 
 
-def plot_path_diagram(result: Any, ax: Any = None, se: str = "ols") -> Any:
+def plot_path_diagram(result: Any, ax: Any = None, se: str = "ols", labels: Mapping[str, str] | None = None) -> Any:
     """Path diagram of a mediation result: X, mediator(s) and Y with a, b, c and c′.
 
     Labels read ``estimate stars (SE)``; stars from the OLS p-values (``*`` < .05, ``**`` < .01,
     ``***`` < .001). ``se="bootstrap"`` shows bootstrap SEs in the parentheses instead (as the
     reference paper's Figure 6). The indirect effect and its interval are written under the
-    diagram. Returns the Axes.
+    diagram. Boxes show display labels (``labels``, else those stored on the result, else
+    :func:`~neuroimmune_stats.format.label_for`). Returns the Axes.
 
     Examples
     --------
@@ -47,6 +57,7 @@ def plot_path_diagram(result: Any, ax: Any = None, se: str = "ols") -> Any:
     if se not in ("ols", "bootstrap"):
         raise ValueError(f"se must be 'ols' or 'bootstrap'; got {se!r}.")
     ax = get_ax(ax, figsize=(6.0, 3.8))
+    lab_map = result_labels(result, labels)
     td = result.tidy()
     col = "std_error" if se == "ols" else "boot_std_error"
 
@@ -57,8 +68,8 @@ def plot_path_diagram(result: Any, ax: Any = None, se: str = "ols") -> Any:
 
     meds = result.mediators
     px, py = (0.1, 0.2), (0.9, 0.2)
-    bx = _box(ax, px, result.x)
-    by = _box(ax, py, result.y)
+    bx = _box(ax, px, _wrap(label_for(result.x, lab_map)))
+    by = _box(ax, py, _wrap(label_for(result.y, lab_map)))
     k = len(meds)
     xs = np.linspace(0.5, 0.5, k) if not result.serial else np.array([0.3, 0.7])
     ys = np.linspace(0.75, 0.95, k) if not result.serial else np.array([0.8, 0.8])
@@ -67,7 +78,7 @@ def plot_path_diagram(result: Any, ax: Any = None, se: str = "ols") -> Any:
     boxes = []
     for i, m in enumerate(meds):
         pm = (float(xs[i]), float(ys[i]))
-        bm = _box(ax, pm, m)
+        bm = _box(ax, pm, _wrap(label_for(m, lab_map)))
         boxes.append(bm)
         _arrow(ax, bx, bm, (0.7, 1.0), (0.0, 0.5))
         _arrow(ax, bm, by, (1.0, 0.5), (0.3, 1.0))
@@ -86,7 +97,8 @@ def plot_path_diagram(result: Any, ax: Any = None, se: str = "ols") -> Any:
     level = f"{100 * result.conf_level:g}%"
     lines = []
     for r in ind.itertuples():
-        what = "" if k == 1 or r.mediator is None or r.mediator != r.mediator else f" [{r.mediator}]"
+        what = ("" if k == 1 or r.mediator is None or r.mediator != r.mediator
+                else f" [{label_for(r.mediator, lab_map)}]")
         what += " total" if r.term == "total_indirect" else ""
         name = "percentile" if result.ci == "percentile" else result.ci.upper()
         lines.append(f"a×b{what} = {r.estimate:.2f} ({r.std_error:.2f}), {level} {name} CI "
@@ -98,6 +110,62 @@ def plot_path_diagram(result: Any, ax: Any = None, se: str = "ols") -> Any:
     ax.set_xlim(-0.05, 1.05)
     ax.set_ylim(bottom - 0.1, 1.05)
     ax.set_axis_off()
+    return ax
+
+
+def plot_mediation_grid(grid: Any, ax: Any = None, labels: Mapping[str, str] | None = None) -> Any:
+    """Forest plot of the six-model grid: each model's indirect effect a×b with its bootstrap CI.
+
+    One row per model, ``Model k: X → M → Y`` (display labels from ``labels`` or the result),
+    filled where the interval excludes zero. The models put different variables in Y, so their
+    a×b are on different scales: each row is drawn in units of its own bootstrap SE (zero, and
+    so the test, is unchanged) and the raw estimate with its interval is printed on the right.
+    Returns the Axes.
+
+    Examples
+    --------
+    >>> import neuroimmune_stats as nis
+    >>> df = nis.simulate_cohort(seed=3).dropna(subset=["fss"])
+    >>> grid = nis.mediation_grid(df, ["suvr_s1", "fss", "conn_s1__thalamus"], n_boot=200, seed=1)
+    >>> ax = plot_mediation_grid(grid, labels={"fss": "FSS"})
+    >>> print(ax.get_yticklabels()[0].get_text())
+    Model 1: S1 SUVR → FSS → S1–thalamus
+    connectivity
+    """
+    td = grid.tidy()
+    lab = result_labels(grid, labels)
+    k = len(td)
+    ax = get_ax(ax, figsize=(7.5, 0.55 * k + 1.4))
+    ypos = np.arange(k)[::-1].astype(float)
+    # the six models put different variables in Y, so the raw a×b are on different scales: each
+    # row is drawn in units of its own bootstrap SE (zero stays zero), the raw values are printed
+    se = td["std_error"].to_numpy(float)
+    scale = np.where(np.isfinite(se) & (se > 0), se, 1.0)
+    est = td["estimate"].to_numpy(float)
+    lo, hi = td["conf_low"].to_numpy(float), td["conf_high"].to_numpy(float)
+    sig = td["significant"].to_numpy(bool)
+    ax.hlines(ypos, lo / scale, hi / scale, color="black", lw=1.2, zorder=2)
+    ax.scatter((est / scale)[sig], ypos[sig], color=GROUP_COLOURS[1], edgecolor="black", s=36, zorder=3,
+               label="CI excludes 0")
+    ax.scatter((est / scale)[~sig], ypos[~sig], facecolor="white", edgecolor="black", s=36, zorder=3,
+               label="CI includes 0")
+    ax.axvline(0.0, color="0.5", lw=0.8, ls="--", zorder=1)
+    names = [_wrap(f"Model {int(r.model)}: {label_for(r.x, lab)} → {label_for(r.m, lab)} → {label_for(r.y, lab)}",
+                   44) for r in td.itertuples()]
+    ax.set_yticks(ypos, names, fontsize=7.5)
+    ax.set_ylim(-0.7, k - 0.3)
+    level = f"{100 * grid.conf_level:g}%"
+    ax.annotate(f"a×b [{level} CI]", xy=(1.03, k - 0.45), xycoords=("axes fraction", "data"), va="center",
+                ha="left", fontsize=7.5, fontweight="bold")
+    for y, e, a, b in zip(ypos, est, lo, hi, strict=True):
+        d = digits_for(e, a, b)
+        ax.annotate(f"{format_number(e, d)} {format_ci(a, b, d)}", xy=(1.03, y), xycoords=("axes fraction", "data"),
+                    va="center", ha="left", fontsize=7.5)
+    name = "percentile" if grid.ci == "percentile" else grid.ci.upper()
+    ax.set_xlabel(f"indirect effect a×b / its bootstrap SE\n({level} {name} CI, {grid.n_boot} resamples; "
+                  f"n = {grid.n})", fontsize=8)
+    ax.tick_params(axis="x", labelsize=8)
+    ax.legend(fontsize=7, frameon=False, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2)
     return ax
 
 
@@ -156,4 +224,4 @@ def plot_sensitivity(sens: Any, ax: Any = None) -> Any:
     return ax
 
 
-__all__ = ["plot_bootstrap_distribution", "plot_path_diagram", "plot_sensitivity"]
+__all__ = ["plot_bootstrap_distribution", "plot_mediation_grid", "plot_path_diagram", "plot_sensitivity"]

@@ -48,9 +48,9 @@ _EXPORTS: dict[str, str] = {
     "SubtypeClassifier": "neuroimmune_stats.classify",
     "evaluate_classifier": "neuroimmune_stats.classify",
     # harmonisation across scanners
-    "harmonize": "neuroimmune_stats.harmonize",
-    "ComBat": "neuroimmune_stats.harmonize",
-    "HarmonizeResult": "neuroimmune_stats.harmonize",
+    "harmonize": "neuroimmune_stats.harmonization",
+    "ComBat": "neuroimmune_stats.harmonization",
+    "HarmonizeResult": "neuroimmune_stats.harmonization",
     # report
     "build_report": "neuroimmune_stats.report",
 }
@@ -74,7 +74,6 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .bayes import bayes_mediate, compare_mediation
     from .classify import SubtypeClassifier, evaluate_classifier
-    from .harmonize import ComBat, HarmonizeResult, harmonize
     from .correlation import correlate
     from .data import (
         discover_inputs,
@@ -86,6 +85,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         simulate_cohort,
         validate,
     )
+    from .harmonization import ComBat, HarmonizeResult, harmonize
     from .mediation import mediate, mediation_grid, mediation_sensitivity
     from .models import group_compare, lm
     from .multiplicity import adjust_pvalues

@@ -13,11 +13,11 @@ import pytest
 
 pytest.importorskip("sklearn")
 
-from sklearn.base import clone  # noqa: E402
-from sklearn.exceptions import NotFittedError  # noqa: E402
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 
-from neuroimmune_stats.exceptions import SpecificationError  # noqa: E402
-from neuroimmune_stats.harmonization import ComBat, harmonize  # noqa: E402
+from neuroimmune_stats.exceptions import SpecificationError
+from neuroimmune_stats.harmonization import ComBat, harmonize
 
 FEATS = [f"f{j}" for j in range(10)]
 

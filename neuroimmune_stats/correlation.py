@@ -1,52 +1,52 @@
-"""``correlate``: Pearson/Spearman (partial) correlations with Fisher-z intervals, tidy output."""
+"""``correlate``: Pearson/Spearman (partial) correlations with Fisher-z intervals, as a result object."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .design import as_list, complete_cases, covariate_matrix, numeric_column, resolve_columns
+from ._params import check_choice, check_conf_level
+from .design import as_list, check_frame, excluded_message, model_frame, resolve_columns, warn_excluded
 from .exceptions import InsufficientDataError, SpecificationError
-from .multiplicity import adjust_pvalues
+from .multiplicity import adjust_pvalues, check_method
+from .results import Result, format_p, format_table
 
 
 def _rank(x: np.ndarray) -> np.ndarray:
     return stats.rankdata(x, method="average")
 
 
-def _one(data: pd.DataFrame, x: str, y: str, covs: list[str], method: str, conf_level: float) -> dict:
-    cols = list(dict.fromkeys([x, y, *covs]))
-    frame, cc = complete_cases(data, cols, min_n=1, what=f"correlate({x!r}, {y!r})")
+def _one(data: pd.DataFrame, x: str, y: str, covs: list[str], method: str, conf_level: float
+         ) -> tuple[dict, pd.DataFrame]:
+    what = f"correlate({x!r}, {y!r})"
+    fr = model_frame(data, what=what, roles={"x": x, "y": y, "covariates": covs}, numeric=("x", "y"),
+                     min_n=1, warn=False)
     k_needed = 4 + len(covs)
-    if cc.n < k_needed:
-        raise InsufficientDataError(
-            f"correlate({x!r}, {y!r}): {cc.n} complete cases; at least {k_needed} are needed."
-        )
-    a = numeric_column(frame, x, what="correlate")
-    b = numeric_column(frame, y, what="correlate")
-    if method == "spearman":
-        a, b = _rank(a), _rank(b)
+    if fr.n < k_needed:
+        raise InsufficientDataError(f"{what}: {fr.n} complete cases; at least {k_needed} are needed.")
+    a0, b0 = fr.numeric(x), fr.numeric(y)
+    a, b = (_rank(a0), _rank(b0)) if method == "spearman" else (a0, b0)
     k = 0
     if covs:
-        C, _ = covariate_matrix(frame, covs, what=f"correlate({x!r}, {y!r})")
+        Z, _ = fr.design("covariates")
         if method == "spearman":
-            C = np.column_stack([_rank(c) for c in C.T])
-        Z = np.column_stack([np.ones(cc.n), C])
-        k = C.shape[1]
+            Z = np.column_stack([Z[:, 0], *[_rank(c) for c in Z[:, 1:].T]])
+        k = Z.shape[1] - 1
         Q, _ = np.linalg.qr(Z)
-        a = a - Q @ (Q.T @ a)
-        b = b - Q @ (Q.T @ b)
+        ra = a - Q @ (Q.T @ a)
+        rb = b - Q @ (Q.T @ b)
     else:
-        a = a - a.mean()
-        b = b - b.mean()
-    den = np.sqrt((a @ a) * (b @ b))
-    if den == 0:
-        raise SpecificationError(f"correlate: {x!r} or {y!r} is constant among the complete cases.")
-    r = float(np.clip((a @ b) / den, -1.0, 1.0))
-    n = cc.n
+        ra, rb = a - a.mean(), b - b.mean()
+    den = np.sqrt((ra @ ra) * (rb @ rb))
+    if not den > 1e-12 * np.sqrt((a @ a) * (b @ b)):
+        raise SpecificationError(f"{what}: {x!r} or {y!r} is constant among the complete cases"
+                                 + (" (after adjusting for the covariates)." if covs else "."))
+    r = float(np.clip((ra @ rb) / den, -1.0, 1.0))
+    n = fr.n
     df = n - 2 - k
     with np.errstate(divide="ignore"):
         t = r * np.sqrt(df / (1 - r * r)) if abs(r) < 1 else np.sign(r) * np.inf
@@ -54,9 +54,80 @@ def _one(data: pd.DataFrame, x: str, y: str, covs: list[str], method: str, conf_
     z = np.arctanh(r) if abs(r) < 1 else np.sign(r) * np.inf
     se = 1 / np.sqrt(n - 3 - k)
     q = stats.norm.ppf(0.5 + conf_level / 2)
-    return {"x": x, "y": y, "n": n, "r": r, "conf_low": float(np.tanh(z - q * se)),
-            "conf_high": float(np.tanh(z + q * se)), "statistic": float(t), "df": float(df),
-            "p_value": p, "method": method, "excluded_ids": cc.excluded_ids}
+    pair = pd.DataFrame({"subject_id": list(fr.ids), "x": a0, "y": b0,
+                         "x_adjusted": ra + a.mean(), "y_adjusted": rb + b.mean()})
+    for c in covs:
+        pair[c] = fr.data[c].to_numpy()
+    row = {"x": x, "y": y, "n": n, "r": r, "conf_low": float(np.tanh(z - q * se)),
+           "conf_high": float(np.tanh(z + q * se)), "statistic": float(t), "df": float(df),
+           "p_value": p, "method": method, "excluded_ids": fr.excluded_ids}
+    return row, pair
+
+
+class CorrelationResult(Result):
+    """Correlations of every ``x`` × ``y`` pair (see :func:`correlate`).
+
+    ``.tidy()`` has one row per pair; :meth:`pair_data` gives the values behind a pair (raw and
+    adjusted for the covariates, computed at fit time) for figures.
+    """
+
+    extra_columns = ("r",)
+
+    def __init__(self, table: pd.DataFrame, pairs: dict[tuple[str, str], pd.DataFrame], *, covariates: list[str],
+                 method: str, correction: str | None, excluded: dict[tuple[str, str], list[str]], n_total: int,
+                 conf_level: float, call: str, labels: Mapping[str, str]) -> None:
+        self._table = table
+        self._pairs = pairs
+        self.covariates = list(covariates)
+        self.method = method
+        self.correction = correction
+        self.excluded = excluded
+        self.excluded_ids = tuple(dict.fromkeys(i for ids in excluded.values() for i in ids))
+        self.n = n_total - len(self.excluded_ids)
+        self.conf_level = conf_level
+        self.call = call
+        self.labels = dict(labels)
+
+    def tidy(self) -> pd.DataFrame:
+        """``x, y, n, r, conf_low, conf_high, p_value, p_adj, statistic, df, method`` (a copy)."""
+        return self._table.copy()
+
+    def pair_data(self, x: str | None = None, y: str | None = None) -> pd.DataFrame:
+        """Values of one pair (default: the first): ``subject_id, x, y, x_adjusted, y_adjusted`` and the
+        covariates' values; adjusted = residual on the covariates plus the variable's mean."""
+        if x is None and y is None:
+            key = next(iter(self._pairs))
+        else:
+            hits = [k for k in self._pairs if (x is None or k[0] == x) and (y is None or k[1] == y)]
+            if not hits:
+                raise SpecificationError(f"pair_data: no pair ({x!r}, {y!r}); pairs: {list(self._pairs)}.")
+            key = hits[0]
+        return self._pairs[key].copy()
+
+    def plot(self, ax: Any = None, x: str | None = None, y: str | None = None, adjusted: bool = True,
+             marker_by: str | None = None, labels: Mapping[str, str] | None = None) -> Any:
+        """Scatter of one pair (adjusted for the covariates by default) with the tabled r and p."""
+        from .plots.correlation import plot_correlation
+
+        return plot_correlation(self, x=x, y=y, ax=ax, adjusted=adjusted, marker_by=marker_by,
+                                labels=labels if labels is not None else (self.labels or None))
+
+    def summary(self) -> str:
+        t = self._table.copy()
+        kind = "Partial " if self.covariates else ""
+        lines = [f"Call: {self.call}", "",
+                 f"{kind}{self.method.capitalize()} correlation"
+                 + (f", adjusted for {' + '.join(self.covariates)}" if self.covariates else "")
+                 + f"; {int(self.conf_level * 100)}% Fisher-z CI; correction: {self.correction or 'none'}", ""]
+        t["p_value"] = [format_p(p) for p in t["p_value"]]
+        t["p_adj"] = [format_p(p) for p in t["p_adj"]]
+        lines.append(format_table(t.drop(columns=["method"])))
+        if self.excluded_ids:
+            lines += ["", excluded_message("correlate", list(self.excluded_ids), self.n)]
+        return "\n".join(lines)
+
+    def __len__(self) -> int:
+        return len(self._table)
 
 
 def correlate(
@@ -68,7 +139,7 @@ def correlate(
     correction: str | None = None,
     *,
     conf_level: float = 0.95,
-) -> pd.DataFrame:
+) -> CorrelationResult:
     """Pearson or Spearman correlations, partial on covariates, for every pair of ``x`` × ``y``.
 
     Parameters
@@ -90,9 +161,10 @@ def correlate(
 
     Returns
     -------
-    pandas.DataFrame
-        ``x, y, n, r, conf_low, conf_high, p_value, p_adj, statistic, df, method`` with the
-        excluded IDs per pair in ``.attrs["excluded_ids"]``.
+    CorrelationResult
+        ``.tidy()``: ``x, y, n, r, conf_low, conf_high, p_value, p_adj, statistic, df, method``;
+        ``.excluded`` maps each pair to the IDs it left out (NaN and ±inf are missing; one
+        ``DataWarning`` per call names them); ``.pair_data(x, y)`` and ``.plot()`` for figures.
 
     Notes
     -----
@@ -107,37 +179,41 @@ def correlate(
     >>> import neuroimmune_stats as nis
     >>> df = nis.simulate_cohort(seed=1)
     >>> res = correlate(df, "suvr_s1", ["paindetect", "fss"], covariates="protocol")
-    >>> res[["x", "y"]].values.tolist()
+    >>> res.tidy()[["x", "y"]].values.tolist()
     [['suvr_s1', 'paindetect'], ['suvr_s1', 'fss']]
     """
-    if not isinstance(data, pd.DataFrame):
-        raise SpecificationError("correlate: data must be a pandas DataFrame.")
-    m = str(method).lower()
-    if m not in ("pearson", "spearman"):
-        raise SpecificationError(f"method must be 'pearson' or 'spearman'; got {method!r}.")
-    if not 0 < conf_level < 1:
-        raise SpecificationError(f"conf_level must lie in (0, 1); got {conf_level!r}.")
+    what = "correlate"
+    check_frame(data, what=what)
+    m = check_choice(method, ("pearson", "spearman"), where=what, name="method")
+    conf_level = check_conf_level(conf_level, where=what)
+    corr = None if correction is None else check_method(correction, name="correction", where=what)
     xs = resolve_columns(data, x, what="correlate x")
     ys = resolve_columns(data, y, what="correlate y")
     covs = resolve_columns(data, as_list(covariates), what="correlate covariates")
     rows = []
+    pairs: dict[tuple[str, str], pd.DataFrame] = {}
     for a in xs:
         for b in ys:
             if a == b:
                 continue
             if a in covs or b in covs:
                 raise SpecificationError(f"correlate: {a!r}/{b!r} cannot also be a covariate.")
-            rows.append(_one(data, a, b, covs, m, conf_level))
+            row, pair = _one(data, a, b, covs, m, conf_level)
+            rows.append(row)
+            pairs[(a, b)] = pair
     if not rows:
         raise SpecificationError("correlate: no pairs of distinct columns to correlate.")
     out = pd.DataFrame(rows)
     excluded = {(r["x"], r["y"]): list(r["excluded_ids"]) for r in rows}
+    union = list(dict.fromkeys(i for v in excluded.values() for i in v))
+    warn_excluded(what, union, len(data) - len(union), stacklevel=2)
     p = out["p_value"].to_numpy(dtype=float)
-    out["p_adj"] = out["p_value"] if correction is None else adjust_pvalues(p, correction)
+    out["p_adj"] = out["p_value"] if corr is None else adjust_pvalues(p, corr)
     out = out[["x", "y", "n", "r", "conf_low", "conf_high", "p_value", "p_adj", "statistic", "df", "method"]]
-    out.attrs["excluded_ids"] = excluded
-    out.attrs["covariates"] = covs
-    return out
+    call = (f"correlate(x={xs}, y={ys}, covariates={covs}, method={m!r}, correction={corr!r})")
+    return CorrelationResult(out, pairs, covariates=covs, method=m, correction=corr, excluded=excluded,
+                             n_total=len(data), conf_level=conf_level, call=call,
+                             labels=dict(data.attrs.get("labels", {}) or {}))
 
 
-__all__ = ["correlate"]
+__all__ = ["CorrelationResult", "correlate"]

@@ -25,14 +25,29 @@ _ALIASES = {
 }
 
 
-def _normalise(method: str) -> str:
-    key = str(method).lower()
+def check_method(method: object, *, name: str = "method", where: str = "adjust_pvalues") -> str:
+    """The canonical name of a correction method, or an error naming the argument it came from.
+
+    Examples
+    --------
+    >>> check_method("BH")
+    'fdr_bh'
+    >>> check_method("bogus", name="correction", where="group_compare")
+    Traceback (most recent call last):
+    ...
+    neuroimmune_stats.exceptions.SpecificationError: group_compare: correction must be one of ...
+    """
+    key = str(method).lower() if isinstance(method, str) else None
     if key not in _ALIASES:
         raise SpecificationError(
-            "method must be one of 'bonferroni', 'holm', 'hochberg', 'hommel', 'fdr_bh' ('BH'), "
+            f"{where}: {name} must be one of 'bonferroni', 'holm', 'hochberg', 'hommel', 'fdr_bh' ('BH'), "
             f"'fdr_by' ('BY') or 'none'; got {method!r}."
         )
     return _ALIASES[key]
+
+
+def _normalise(method: str) -> str:
+    return check_method(method)
 
 
 def _hommel(p: np.ndarray) -> np.ndarray:
@@ -127,4 +142,4 @@ def adjust_pvalues(p: Sequence[float] | np.ndarray, method: str = "holm") -> np.
     return out.reshape(shape)
 
 
-__all__ = ["adjust_pvalues"]
+__all__ = ["adjust_pvalues", "check_method"]

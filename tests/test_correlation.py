@@ -26,7 +26,7 @@ def test_matches_r(cohort, i):
     ref = REF.iloc[i]
     covs = [c for c in ref["covariates"].split("+") if c]
     before = cohort.copy()
-    got = correlate(cohort, ref["x"], ref["y"], covariates=covs, method=ref["method"]).iloc[0]
+    got = correlate(cohort, ref["x"], ref["y"], covariates=covs, method=ref["method"]).tidy().iloc[0]
     pd.testing.assert_frame_equal(cohort, before)
     assert got["n"] == ref["n"]
     for col in ("r", "conf_low", "conf_high", "p_value"):
@@ -37,16 +37,17 @@ def test_max_abs_diff_vs_r_is_tiny(cohort):
     diffs = []
     for _, ref in REF.iterrows():
         covs = [c for c in ref["covariates"].split("+") if c]
-        got = correlate(cohort, ref["x"], ref["y"], covariates=covs, method=ref["method"]).iloc[0]
+        got = correlate(cohort, ref["x"], ref["y"], covariates=covs, method=ref["method"]).tidy().iloc[0]
         diffs += [abs(got[c] - ref[c]) for c in ("r", "conf_low", "conf_high", "p_value")]
     assert max(diffs) < 1e-9
 
 
 def test_all_pairs_correction_and_excluded(cohort):
-    res = correlate(cohort, ["suvr_s1", "suvr_thalamus"], ["paindetect", "fss"], correction="bonferroni")
+    result = correlate(cohort, ["suvr_s1", "suvr_thalamus"], ["paindetect", "fss"], correction="bonferroni")
+    res = result.tidy()
     assert len(res) == 4
     np.testing.assert_allclose(res["p_adj"], np.minimum(1, res["p_value"] * 4))
-    ex = res.attrs["excluded_ids"][("suvr_s1", "paindetect")]
+    ex = result.excluded[("suvr_s1", "paindetect")]
     expected = cohort.loc[cohort[["suvr_s1", "paindetect"]].isna().any(axis=1), "subject_id"].astype(str).tolist()
     assert sorted(ex) == sorted(expected)
     assert res.loc[0, "n"] == len(cohort) - len(expected)

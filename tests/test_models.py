@@ -104,11 +104,12 @@ def test_emmeans_and_contrast_match_r(cohort):
 
 
 def test_group_compare_matches_r(cohort):
-    res = group_compare(cohort, ["suvr_s1", "suvr_thalamus"], covariates=["protocol", "tspo_genotype"])
+    result = group_compare(cohort, ["suvr_s1", "suvr_thalamus"], covariates=["protocol", "tspo_genotype"])
+    res = result.tidy()
     ref = _frame("group_compare")
     _compare(res, ref, ["F", "df1", "df2", "p_value", "p_adj", "partial_eta_sq", "estimate", "conf_low",
                         "conf_high", "n"], key="outcome")
-    assert sorted(res.attrs["excluded_ids"]["suvr_s1"]) == sorted(
+    assert sorted(result.excluded["suvr_s1"]) == sorted(
         cohort.loc[cohort["suvr_s1"].isna(), "subject_id"])
 
 
@@ -119,7 +120,7 @@ def test_group_compare_equals_lm_and_vectorised_path():
     Y[rng.integers(0, len(df), 5), rng.integers(0, 40, 5)] = np.nan
     ydf = pd.DataFrame(Y, columns=[f"y_{i}" for i in range(40)], index=df.index)
     data = pd.concat([df, ydf], axis=1)
-    res = group_compare(data, "y_*", covariates=["protocol", "tspo_genotype"], correction="holm")
+    res = group_compare(data, "y_*", covariates=["protocol", "tspo_genotype"], correction="holm").tidy()
     for i in (0, 7, 39):
         fit = lm(f"y_{i} ~ subtype + protocol + tspo_genotype", data)
         row = fit.anova(2).set_index("term").loc["subtype"]
@@ -138,15 +139,15 @@ def test_group_compare_large_means_and_exact_list_path():
     Y[3, 2] = np.nan
     names = [f"z_{i}" for i in range(6)]
     data = pd.concat([df, pd.DataFrame(Y, columns=names, index=df.index)], axis=1)
-    by_list = group_compare(data, names, covariates=["protocol", "bmi"])
-    by_glob = group_compare(data, "z_*", covariates=["protocol", "bmi"])
+    res_list = group_compare(data, names, covariates=["protocol", "bmi"])
+    by_list, by_glob = res_list.tidy(), group_compare(data, "z_*", covariates=["protocol", "bmi"]).tidy()
     pd.testing.assert_frame_equal(by_list, by_glob)
     for i, name in enumerate(names):
         row = lm(f"{name} ~ subtype + protocol + bmi", data).anova(2).set_index("term").loc["subtype"]
         assert by_list.loc[i, "F"] == pytest.approx(row["F"], rel=1e-6)
         assert by_list.loc[i, "p_value"] == pytest.approx(row["p_value"], rel=1e-6)
     assert by_list["n"].tolist() == [54, 54, 53, 54, 54, 54]
-    assert by_list.attrs["excluded_ids"]["z_2"] == [str(data["subject_id"].iloc[3])]
+    assert res_list.excluded["z_2"] == [str(data["subject_id"].iloc[3])]
 
 
 def test_reference_levels_and_protocol_is_factor(cohort):

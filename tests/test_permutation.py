@@ -27,7 +27,7 @@ def _data(n_out=6, seed=0, effect=0.0, nan=False):
 def test_statistic_equals_model_t():
     data = _data(effect=0.5)
     res = permutation_test(data, "y*", covariates=COVS, n_permutations=99, seed=1).tidy()
-    gc = group_compare(data, "y*", covariates=COVS)
+    gc = group_compare(data, "y*", covariates=COVS).tidy()
     np.testing.assert_allclose(res["statistic"] ** 2, gc["F"], rtol=1e-10)
     np.testing.assert_array_equal(np.sign(res["statistic"]), np.sign(gc["estimate"]))
     assert set(res.columns) == {"outcome", "term", "statistic", "df", "p_value", "p_fwe", "n"}

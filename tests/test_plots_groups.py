@@ -39,7 +39,7 @@ def test_figure1_points_are_adjusted_values(cohort):
 
 def test_scatter_reports_partial_r(cohort):
     ax = plot_adjusted_scatter(cohort, "suvr_s1", "paindetect", covariates=["protocol", "tspo_genotype"])
-    r = nis.correlate(cohort, "suvr_s1", "paindetect", covariates=["protocol", "tspo_genotype"])["r"].iloc[0]
+    r = nis.correlate(cohort, "suvr_s1", "paindetect", covariates=["protocol", "tspo_genotype"]).tidy()["r"].iloc[0]
     assert f"r = {r:.2f}" in ax.texts[0].get_text()
     line = ax.get_lines()[0].get_xydata()
     slope = (line[-1, 1] - line[0, 1]) / (line[-1, 0] - line[0, 0])
@@ -50,7 +50,7 @@ def test_scatter_reports_partial_r(cohort):
 def test_forest(cohort):
     res = nis.group_compare(cohort, "suvr_*", covariates=["protocol", "tspo_genotype"])
     ax = plot_forest(res)
-    assert [t.get_text() for t in ax.get_yticklabels()] == res["outcome"].tolist()
+    assert [t.get_text() for t in ax.get_yticklabels()] == res.tidy()["outcome"].tolist()
     with pytest.raises(SpecificationError, match="group_compare"):
         plot_forest(res.drop(columns="estimate"))
     plt.close("all")

@@ -111,7 +111,7 @@ def plot_adjusted_scatter(data: pd.DataFrame, x: str, y: str, covariates: str | 
         C, _ = covariate_matrix(frame, covs, what="plot_adjusted_scatter")
         Z = np.column_stack([np.ones(len(frame)), C])
         a, b = _residualise(a, Z), _residualise(b, Z)
-    res = correlate(data, x, y, covariates=covs).iloc[0]
+    res = correlate(data, x, y, covariates=covs).tidy().iloc[0]
     ax = get_ax(ax)
     if group and group in frame:
         g = frame[group].astype("category")
@@ -142,10 +142,12 @@ def plot_forest(results: pd.DataFrame, ax: Any = None, alpha: float = 0.05) -> A
     >>> import neuroimmune_stats as nis
     >>> res = nis.group_compare(nis.simulate_cohort(seed=1), "suvr_*", covariates=["protocol"])
     >>> ax = plot_forest(res)
-    >>> len(ax.get_yticks()) == len(res)
+    >>> len(ax.get_yticks()) == len(res.tidy())
     True
     """
     need = {"outcome", "estimate", "conf_low", "conf_high"}
+    if hasattr(results, "tidy") and not isinstance(results, pd.DataFrame):
+        results = results.tidy()
     if not isinstance(results, pd.DataFrame) or not need <= set(results.columns):
         raise SpecificationError(f"plot_forest: results must be a group_compare table with {sorted(need)}.")
     ax = get_ax(ax, figsize=(4.5, 0.35 * len(results) + 1.2))

@@ -8,9 +8,9 @@ complete cases, and the n is shown wherever it is smaller than the group size.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -235,15 +235,18 @@ class TableOne(Result):
         cont = "Welch's t-test" if self.test == "welch" else "Student's t-test"
         return (f"Mean ± SD or counts; n shown where a variable is incomplete. P-values: {cont} "
                 "(continuous), Pearson's χ² without continuity correction (categorical). "
-                "*P < 0.05, **P < 0.01, ***P < 0.001.")
+                "*p < .05, **p < .01, ***p < .001.")
 
     def summary(self) -> str:
-        """Plain-text table laid out like the paper's Table 1."""
-        frame = self.to_frame()
+        """Plain-text table laid out like the paper's Table 1 (APA p-values with stars)."""
+        from .export import export_table
+
+        t = export_table(self)
+        frame = pd.DataFrame(t.rows(), columns=t.flat_headers())
         head = f"Table 1 by {self.by}" + (f", stratified by {self.strata}" if self.strata else "")
-        width = max(len(str(c)) for c in frame["characteristic"])
-        body = frame.to_string(index=False, justify="left",
-                               formatters={"characteristic": lambda v: str(v).ljust(width)})
+        first = frame.columns[0]
+        width = max(len(str(c)) for c in frame[first])
+        body = frame.to_string(index=False, justify="left", formatters={first: lambda v: str(v).ljust(width)})
         lines = [head, body, self._footnote()]
         if self.excluded_ids:
             lines.append(f"Excluded (missing {self.by}"
@@ -251,48 +254,53 @@ class TableOne(Result):
                          + f"): {', '.join(self.excluded_ids)}")
         return "\n".join(lines)
 
-    def to_markdown(self) -> str:
-        """GitHub-flavoured Markdown table (pipes in text are escaped)."""
-        frame = self.to_frame()
+    # --- manuscript exports (issue 18): Result.to_markdown/to_latex/to_html/to_docx render this
+    def _export_table(self, labels: Mapping[str, str] | None = None) -> Any:
+        """Display table: one row per variable; per stratum block the groups, p (APA, stars) and
+        the equivalence p when computed; a two-level header (stratum, group) when stratified."""
+        from .export import ExportTable
+        from .format import format_p, label_for
 
-        def esc(v: object) -> str:
-            return str(v).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-
-        cols = list(frame.columns)
-        lines = ["| " + " | ".join(esc(c) for c in cols) + " |",
-                 "|" + "|".join(["---"] + ["---:"] * (len(cols) - 1)) + "|"]
-        for _, r in frame.iterrows():
-            lines.append("| " + " | ".join(esc(r[c]) for c in cols) + " |")
-        return "\n".join(lines) + "\n\n" + self._footnote() + "\n"
-
-    def to_html(self) -> str:
-        """A self-contained ``<table>`` (two header rows when stratified); all text is escaped."""
-        e = html.escape
-        order = self._order()
-        parts = ['<table class="table-one">',
-                 f'<caption style="caption-side: bottom">{e(self._footnote())}</caption>', "<thead>"]
-        if self.strata is not None:
-            parts.append("<tr><th></th>")
-            for s in order:
-                name = "Combined" if s == COMBINED else f"{self.strata} {s}"
-                parts.append(f'<th colspan="{len(self.groups) + 1}">{e(name)}</th>')
-            parts.append("</tr>")
-        parts.append("<tr><th>Characteristic</th>")
-        for s in order:
-            for g in self.groups:
-                parts.append(f"<th>{e(str(g))} (n = {self.group_n[(s, g)]})</th>")
-            parts.append("<th><i>P</i></th>")
-        parts.append("</tr></thead><tbody>")
+        lab = {**self.labels, **dict(labels or {})}
         cells = self._cells()
+        order = self._order()
+        has_eq = "p_equivalence" in self.table and bool(self.table["p_equivalence"].notna().any())
+        block = {s: ("Combined" if s == COMBINED else f"{lab.get(str(self.strata), self.strata)} {s}")
+                 for s in order}
+        cols: list[tuple[str, str]] = [("", label_for("characteristic", labels))]
+        for s in order:
+            cols += [(block[s], f"{g} (n = {self.group_n[(s, g)]})") for g in self.groups]
+            cols.append((block[s], "p"))
+            if has_eq:
+                cols.append((block[s], "p (equivalence)"))
+        rows = []
         for var in self.variables:
-            parts.append(f"<tr><th scope=\"row\">{e(self._row_label(var))}</th>")
+            row = [self._row_label(var).replace(self.labels[var], lab.get(var, self.labels[var]), 1)]
             for s in order:
-                for g in self.groups:
-                    parts.append(f"<td>{e(self._cell(cells, var, s, g))}</td>")
-                parts.append(f"<td>{e(self._p_text(self._p(cells, var, s)))}</td>")
-            parts.append("</tr>")
-        parts.append("</tbody></table>")
-        return "".join(parts)
+                row += [self._cell(cells, var, s, g) for g in self.groups]
+                p = self._p(cells, var, s)
+                row.append(f"{format_p(p)}{signif_stars(p).rstrip('.')}" if np.isfinite(p) else "")
+                if has_eq:
+                    r = cells.get((var, s, self.groups[0]))
+                    row.append(format_p(r["p_equivalence"].iloc[0]) if r is not None and len(r) else "")
+            rows.append(row)
+        if self.strata is None:
+            frame = pd.DataFrame(rows, columns=[c[1] for c in cols])
+        else:
+            frame = pd.DataFrame(rows, columns=pd.MultiIndex.from_tuples(cols))
+        caption = (f"Participant characteristics by {lab.get(self.by, self.by)}"
+                   + (f" and {lab.get(str(self.strata), self.strata)}" if self.strata else ""))
+        notes = self._footnote()
+        if has_eq:
+            notes += " p (equivalence): two one-sided tests (TOST) against the stated bounds."
+        return ExportTable(frame, caption=caption, notes=notes)
+
+    def to_html(self, labels: Mapping[str, str] | None = None) -> str:
+        """A self-contained ``<table>`` (two header rows when stratified); all text is escaped."""
+        from .export import to_html
+
+        return to_html(self, labels, css_class="table-one")
+    # --- end manuscript exports (issue 18)
 
     def _repr_html_(self) -> str:
         return self.to_html()
@@ -325,6 +333,7 @@ def table_one(
     test: str = "student",
     labels: Mapping[str, str] | None = None,
     digits: int = 1,
+    equivalence: Mapping[str, object] | None = None,
 ) -> TableOne:
     """Participant characteristics per group (the reference study's Table 1).
 
@@ -350,6 +359,11 @@ def table_one(
         Display labels by column name, overriding the built-in ones.
     digits : int, default 1
         Decimals of mean and SD in the displays (the tidy table keeps full precision).
+    equivalence : mapping, optional
+        ``{variable: (low, high)}`` (or ``{variable: delta}``) for continuous variables: adds a
+        ``p_equivalence`` column to the tidy table, the TOST p of the difference (second group minus
+        first) against those bounds, with the same t test as ``test``
+        (:func:`~neuroimmune_stats.equivalence_test` without covariates).
 
     Returns
     -------
@@ -478,6 +492,11 @@ def table_one(
     table = pd.DataFrame(rows)
     table.insert(1, "label", table["variable"].map(out_labels))
     table = table[TIDY_ORDER]
+    if equivalence:
+        from .planning.equivalence import equivalence_column
+
+        table["p_equivalence"] = equivalence_column(table, equivalence, kinds, [str(g) for g in groups],
+                                                    welch=test == "welch")
     group_n = {(sname, str(grp)): int(np.sum(smask & (gvals == grp))) for sname, smask in subsets for grp in groups}
     return TableOne(
         table=table, by=by, strata=strata, groups=[str(g) for g in groups],

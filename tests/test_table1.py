@@ -313,3 +313,38 @@ def test_simulated_cohort_layout() -> None:
                            ("2", "radicular"): 13, ("combined", "axial"): 26, ("combined", "radicular"): 28}
     fss = _rows(res.tidy(), "fss", "combined")
     assert fss["n"].sum() == df["fss"].notna().sum()
+
+
+# ----------------------------------------------------------------------------- equivalence column
+@pytest.mark.parametrize("test", ["student", "welch"])
+def test_equivalence_column_equals_statsmodels_ttost(test: str) -> None:
+    """p_equivalence = statsmodels ttost_ind (second group minus first) per stratum; NaN elsewhere."""
+    from statsmodels.stats.weightstats import ttost_ind
+
+    import neuroimmune_stats as nis
+
+    df = nis.simulate_cohort(seed=5)
+    res = table_one(df, strata="protocol", test=test, equivalence={"age": (-4.0, 6.0), "bmi": 2.0})
+    tidy = res.tidy()
+    assert "p_equivalence" in tidy.columns
+    usevar = "pooled" if test == "student" else "unequal"
+    for var, (lo, hi) in (("age", (-4.0, 6.0)), ("bmi", (-2.0, 2.0))):
+        for stratum in ("1", "2", "combined"):
+            sub = df if stratum == "combined" else df[df["protocol"].astype(str) == stratum]
+            x1 = sub.loc[sub["subtype"] == "radicular", var].dropna()
+            x2 = sub.loc[sub["subtype"] == "axial", var].dropna()
+            want = ttost_ind(x1, x2, lo, hi, usevar=usevar)[0]
+            got = _rows(tidy, var, stratum)["p_equivalence"]
+            assert np.allclose(got, want, rtol=0, atol=1e-10)
+    assert tidy.loc[~tidy["variable"].isin(["age", "bmi"]), "p_equivalence"].isna().all()
+    assert "p_equivalence" not in table_one(df).tidy().columns
+
+
+def test_equivalence_column_bad_input() -> None:
+    df = pd.DataFrame({"subtype": ["a", "a", "b", "b"], "age": [1.0, 2, 3, 4], "sex": list("FMFM")})
+    with pytest.raises(SpecificationError, match="categorical"):
+        table_one(df, equivalence={"sex": (-1, 1)})
+    with pytest.raises(SpecificationError, match="not a summarised variable"):
+        table_one(df, equivalence={"height": (-1, 1)})
+    with pytest.raises(SpecificationError, match="low < high"):
+        table_one(df, equivalence={"age": (1, -1)})

@@ -15,12 +15,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..design import ID_COLUMN, as_list, complete_cases, covariate_matrix, numeric_column, resolve_columns
-from ..exceptions import (
-    InsufficientDataError,
-    RankDeficiencyError,
-    SpecificationError,
-)
+from .. import design as _design
+from ..design import ID_COLUMN, Frame, as_list, covariate_matrix, model_frame, resolve_columns
+from ..exceptions import InsufficientDataError, SpecificationError
 
 WHAT = "mediate"
 
@@ -47,6 +44,8 @@ class OLSFit:
     r2: float
     f: float
     df_model: int
+    vcov: np.ndarray | None = None
+    hc: str | None = None
 
     @property
     def t(self) -> np.ndarray:
@@ -84,6 +83,7 @@ class Prepared:
     covariates_by_eq: dict[str, list[str]] = field(default_factory=dict)
     expand: dict[str, list[str]] = field(default_factory=dict)  # covariate -> its columns
     n_roles: int = 3
+    hc: str | None = None
 
     @property
     def z(self) -> np.ndarray:
@@ -120,30 +120,28 @@ def _covariates_per_equation(
     return out
 
 
-def ols(y: np.ndarray, X: np.ndarray, names: list[str], response: str) -> OLSFit:
-    """OLS with a constant already in ``X`` (first column); raises on rank deficiency."""
-    n, p = X.shape
-    q, r = np.linalg.qr(X)
-    # rank check on the R factor of column-scaled X (as R's lm.fit, tolerance 1e-7)
-    d = np.abs(np.diag(r)) / np.maximum(np.linalg.norm(X, axis=0), 1e-300)
-    if np.any(d < 1e-7):
-        bad = [nm for nm, v in zip(names, d, strict=True) if v < 1e-7]
-        raise RankDeficiencyError(
-            f"{WHAT}: the model for {response!r} is rank deficient: {bad} is collinear with "
-            f"the other columns of {names} (a covariate duplicates another variable)."
-        )
-    coef = np.linalg.solve(r, q.T @ y)
-    resid = y - X @ coef
-    df = n - p
-    sigma2 = float(resid @ resid / df)
-    rinv = np.linalg.inv(r)
-    se = np.sqrt(sigma2 * np.sum(rinv**2, axis=1))
+def ols(y: np.ndarray, X: np.ndarray, names: list[str], response: str, hc: str | None = None,
+        what: str = WHAT) -> OLSFit:
+    """OLS with a constant already in ``X`` (first column), through the model-frame layer.
+
+    The rank rule is :func:`neuroimmune_stats.design.check_rank` (R ``lm.fit``, 1e-7), the solver
+    :func:`neuroimmune_stats.design.ols`; ``hc`` gives the sandwich covariance of
+    :func:`neuroimmune_stats.design.hc_vcov` (R ``sandwich::vcovHC``), else the classical one.
+    The overall ``f`` is the Wald F of the slopes with that covariance (the classical F without
+    ``hc``; PROCESS's F under ``hc=``).
+    """
+    _design.check_rank(X, names, what=f"{what} (model for {response!r})")
+    fit = _design.ols(X, y)
+    vcov = fit.vcov(X, hc)
+    se = np.sqrt(np.diag(vcov))
     tss = float(np.sum((y - y.mean()) ** 2))
-    rss = float(resid @ resid)
-    r2 = 1 - rss / tss if tss > 0 else np.nan
-    dfm = p - 1
-    f = ((tss - rss) / dfm) / (rss / df) if dfm > 0 and rss > 0 else np.nan
-    return OLSFit(response, names, coef, se, df, sigma2, r2, f, dfm)
+    r2 = 1 - fit.rss / tss if tss > 0 else np.nan
+    dfm = X.shape[1] - 1
+    f = np.nan
+    if dfm > 0 and fit.rss > 0:
+        b = fit.coef[1:]
+        f = float(b @ np.linalg.solve(vcov[1:, 1:], b)) / dfm
+    return OLSFit(response, names, fit.coef, se, fit.df_residual, fit.sigma**2, r2, f, dfm, vcov, hc)
 
 
 def resolve_roles(data: pd.DataFrame, x: str, m: Any, y: str, what: str = WHAT) -> tuple[list[str], list[str]]:
@@ -166,6 +164,60 @@ def resolve_roles(data: pd.DataFrame, x: str, m: Any, y: str, what: str = WHAT) 
     return mediators, roles
 
 
+@dataclass
+class Base:
+    """The model frame of a mediation call: roles, complete cases, covariate columns."""
+
+    mediators: list[str]
+    roles: list[str]
+    frame: Frame
+    raw_roles: np.ndarray
+    cmat: np.ndarray
+    cnames: list[str]
+    expand: dict[str, list[str]]
+    cov_eq: dict[str, list[str]]
+
+
+def model_base(
+    data: pd.DataFrame, x: str, m: Any, y: str, covariates: Any = (), *,
+    extra_roles: Mapping[str, str] | None = None, extra_coef: int = 0,
+) -> Base:
+    """Resolve roles and covariates, take complete cases (one warning) and code the covariates.
+
+    ``extra_roles`` adds roles to the frame (the moderator of a conditional process model);
+    ``extra_coef`` counts their coefficients in the sample-size check of the outcome model.
+    """
+    mediators, roles = resolve_roles(data, x, m, y)
+    cov_eq = _covariates_per_equation(data, covariates, mediators)
+    all_cov = list(dict.fromkeys(c for cs in cov_eq.values() for c in cs))
+    clash = [c for c in all_cov if c in roles]
+    if clash:
+        raise SpecificationError(f"{WHAT}: {clash} cannot be both a covariate and x/m/y.")
+    # one narrow copy without the caller's attrs (pandas deep-copies attrs on every operation)
+    extra = dict(extra_roles or {})
+    keep = [c for c in dict.fromkeys([ID_COLUMN, *roles, *all_cov, *extra.values()]) if c in data.columns]
+    data = data.loc[:, keep]
+    data.attrs = {}
+    frame = model_frame(
+        data, what=WHAT, roles={"x": x, "m": mediators, "y": y, **extra, "covariates": all_cov},
+        numeric=("x", "m", "y"), min_n=1, warn=True,
+    )
+    raw_roles = np.column_stack([frame.numeric(c) for c in roles])
+    cmat, cnames = covariate_matrix(frame.data, all_cov, what=WHAT)
+    # columns each covariate expanded into
+    expand: dict[str, list[str]] = {c: [] for c in all_cov}
+    for nm in cnames:
+        base = nm.split("[T.")[0] if "[T." in nm else nm
+        expand[base if base in expand else nm].append(nm)
+    n_coef = 2 + len(mediators) + len(cnames) + extra_coef
+    if frame.n < n_coef + 2:
+        raise InsufficientDataError(
+            f"{WHAT}: {frame.n} complete case(s), but the outcome model has {n_coef} coefficients; "
+            f"at least {n_coef + 2} complete cases are needed."
+        )
+    return Base(mediators, roles, frame, raw_roles, cmat, cnames, expand, cov_eq)
+
+
 def prepare(
     data: pd.DataFrame,
     x: str,
@@ -173,40 +225,16 @@ def prepare(
     y: str,
     covariates: Any = (),
     serial: bool = False,
+    hc: str | None = None,
 ) -> Prepared:
     """Validate the roles, keep complete cases and fit the equations on the full sample."""
-    mediators, roles = resolve_roles(data, x, m, y)
-    if serial and len(mediators) != 2:
+    if serial and len(as_list(m)) != 2:
         raise SpecificationError(
-            f"{WHAT}: serial=True (PROCESS model 6) needs exactly two mediators; got {mediators}."
+            f"{WHAT}: serial=True (PROCESS model 6) needs exactly two mediators; got {as_list(m)}."
         )
-    cov_eq = _covariates_per_equation(data, covariates, mediators)
-    all_cov = list(dict.fromkeys(c for cs in cov_eq.values() for c in cs))
-    clash = [c for c in all_cov if c in roles]
-    if clash:
-        raise SpecificationError(f"{WHAT}: {clash} cannot be both a covariate and x/m/y.")
-    # one narrow copy without the caller's attrs (pandas deep-copies attrs on every operation)
-    keep = [c for c in dict.fromkeys([ID_COLUMN, *roles, *all_cov]) if c in data.columns]
-    data = data.loc[:, keep]
-    data.attrs = {}
-    for col in roles:  # non-numeric roles fail before the complete-case step
-        numeric_column(data, col, what=WHAT)
-    frame, cc = complete_cases(data, [*roles, *all_cov], min_n=1, what=WHAT, warn=True)
-    raw_roles = np.column_stack([numeric_column(frame, c, what=WHAT) for c in roles])
-    cmat, cnames = covariate_matrix(frame, all_cov, what=WHAT)
-    # columns each covariate expanded into
-    expand: dict[str, list[str]] = {c: [] for c in all_cov}
-    for nm in cnames:
-        base = nm.split("[T.")[0] if "[T." in nm else nm
-        expand[base if base in expand else nm].append(nm)
-    n_coef = 2 + len(mediators) + len(cnames)
-    if cc.n < n_coef + 2:
-        raise InsufficientDataError(
-            f"{WHAT}: {cc.n} complete case(s), but the outcome model has {n_coef} coefficients; "
-            f"at least {n_coef + 2} complete cases are needed."
-        )
-    return _assemble(x, mediators, y, bool(serial), raw_roles, cmat, cnames, expand, cov_eq,
-                     tuple(cc.excluded_ids))
+    b = model_base(data, x, m, y, covariates)
+    return _assemble(x, b.mediators, y, bool(serial), b.raw_roles, b.cmat, b.cnames, b.expand, b.cov_eq,
+                     tuple(b.frame.excluded_ids), hc)
 
 
 def check_roles(x: str, mediators: list[str], y: str, raw_roles: np.ndarray, what: str = WHAT) -> None:
@@ -232,7 +260,7 @@ def check_roles(x: str, mediators: list[str], y: str, raw_roles: np.ndarray, wha
 def _assemble(
     x: str, mediators: list[str], y: str, serial: bool, raw_roles: np.ndarray, cmat: np.ndarray,
     cnames: list[str], expand: dict[str, list[str]], cov_eq: dict[str, list[str]],
-    excluded_ids: tuple[str, ...],
+    excluded_ids: tuple[str, ...], hc: str | None = None,
 ) -> Prepared:
     """Role checks, the standardised columns, the equations and their full-sample OLS fits."""
     roles = [x, *mediators, y]
@@ -256,11 +284,11 @@ def _assemble(
     for eq in eqs:
         X = np.column_stack([np.ones(n), raw[:, list(eq.regressors)]])
         names = ["constant", *(columns[i] for i in eq.regressors)]
-        fits[eq.name] = ols(raw[:, eq.response], X, names, columns[eq.response])
+        fits[eq.name] = ols(raw[:, eq.response], X, names, columns[eq.response], hc)
     return Prepared(
         x=x, mediators=mediators, y=y, serial=serial, n=n, excluded_ids=excluded_ids,
         columns=columns, raw=raw, center=center, scale=scale, equations=eqs, fits=fits,
-        covariates_by_eq=cov_eq, expand=expand, n_roles=len(roles),
+        covariates_by_eq=cov_eq, expand=expand, n_roles=len(roles), hc=hc,
     )
 
 
@@ -274,7 +302,7 @@ def reassign(prep: Prepared, x: str, m: str, y: str) -> Prepared:
     cov_eq = {f"m:{m}": prep.covariates_by_eq[f"m:{prep.mediators[0]}"], "y": prep.covariates_by_eq["y"]}
     cnames = prep.columns[prep.n_roles :]
     return _assemble(x, [m], y, False, raw_roles, prep.raw[:, prep.n_roles :], cnames,
-                     prep.expand, cov_eq, prep.excluded_ids)
+                     prep.expand, cov_eq, prep.excluded_ids, prep.hc)
 
 
-__all__ = ["Equation", "OLSFit", "Prepared", "ols", "prepare", "reassign"]
+__all__ = ["Base", "Equation", "OLSFit", "Prepared", "model_base", "ols", "prepare", "reassign"]

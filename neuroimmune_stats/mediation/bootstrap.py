@@ -9,13 +9,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._rng import SeedLike
-from ..exceptions import DataWarning, ResamplingWarning, SpecificationError
+from .._params import check_choice, check_conf_level, check_int
+from .._rng import SeedLike, analysis_seed
+from ..design import HC_TYPES
+from ..exceptions import DataWarning, ResamplingWarning
 from ..resampling import resample
 from ._engine import Engine
 from ._spec import Prepared, prepare
-from .intervals import check_ci, check_level, interval
+from .intervals import CI_METHODS, interval
 from .result import MediationResult
+
+#: lavaan spellings of the interval methods
+CI_ALIASES = {"perc": "percentile", "bca.simple": "bc", "bias-corrected": "bc"}
 
 
 class _Statistic:
@@ -74,7 +79,12 @@ def mediate(
     serial: bool = False,
     seed: SeedLike = None,
     n_jobs: int = 1,
-) -> MediationResult:
+    *,
+    moderator: str | None = None,
+    moderate: str | Sequence[str] = ("a",),
+    at: Any = None,
+    hc: str | None = None,
+) -> Any:
     """Mediation analysis with OLS paths and bootstrap intervals for the indirect effects.
 
     The Preacher & Hayes / PROCESS analysis: ``M ~ X (+ covariates)`` (path ``a``),
@@ -109,13 +119,29 @@ def mediate(
         Seed of the resamples; the same seed gives the same numbers whatever ``n_jobs`` is.
     n_jobs : int, default=1
         Parallel workers (joblib) over chunks of resamples.
+    moderator : str, optional
+        W of a conditional process model (moderated mediation): a numeric or factor column. See
+        :func:`neuroimmune_stats.mediation.conditional.moderated_mediation` for the details;
+        the result is then a :class:`~neuroimmune_stats.mediation.ModeratedMediationResult`.
+    moderate : str or tuple of str, default=("a",)
+        The paths W moderates, any non-empty subset of ``"a"``, ``"b"``, ``"c_prime"``
+        (PROCESS models 7 ``("a",)``, 8 ``("a", "c_prime")``, 14 ``("b",)``, 15
+        ``("b", "c_prime")``, 58 ``("a", "b")``, 59 ``("a", "b", "c_prime")``).
+    at : sequence, "moments" or "percentiles", optional
+        Values of W for conditional effects: factor levels by default; numeric W at its mean − SD,
+        mean and mean + SD (``"moments"``, sample SD), its 16th, 50th and 84th percentiles
+        (``"percentiles"``), or the values given. Held fixed in every resample.
+    hc : {"hc0", "hc1", "hc2", "hc3", "hc4"}, optional
+        Heteroscedasticity-consistent SEs of the path coefficients (R ``sandwich::vcovHC``,
+        PROCESS ``hc=``); t, p and the path CIs use them with the residual df. Bootstrap
+        intervals are unchanged.
 
     Returns
     -------
     MediationResult
         ``.tidy()`` (columns ``term``, ``mediator``, ``estimate``, ``std_error``, ``statistic``,
         ``df``, ``p_value``, ``conf_low``, ``conf_high``, ``boot_std_error``, ``boot_conf_low``,
-        ``boot_conf_high``, ``sobel_se``, ``sobel_p``, ``significant``, ``n``; see
+        ``boot_conf_high``, ``sobel_std_error``, ``sobel_p_value``, ``significant``, ``n``; see
         :meth:`MediationResult.tidy` for the term scheme), ``.summary()`` (PROCESS-like),
         ``.plot()`` (path diagram), ``.plot_distribution()``, ``.bootstrap_distribution()``.
 
@@ -184,12 +210,47 @@ def mediate(
     >>> list(res.tidy().term[:5])
     ['a', 'b', 'c_prime', 'c', 'indirect']
     """
-    ci = check_ci(ci)
-    level = check_level(conf_level)
-    if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 2:
-        raise SpecificationError(f"mediate: n_boot must be an integer >= 2; got {n_boot!r}.")
-    prep = prepare(data, x, m, y, covariates, serial)
-    return run(prep, covariates, int(n_boot), ci, level, seed, n_jobs)
+    ci = check_choice(ci, CI_METHODS, where="mediate", name="ci", aliases=CI_ALIASES)
+    level = check_conf_level(conf_level, where="mediate")
+    n_boot = check_int(n_boot, where="mediate", name="n_boot", minimum=2)
+    hc = check_choice(hc, HC_TYPES, where="mediate", name="hc", allow_none=True)
+    if moderator is not None:
+        from .conditional import moderated_mediation
+
+        return moderated_mediation(data, x, m, y, moderator, moderate=moderate, covariates=covariates, at=at,
+                                   n_boot=n_boot, ci=ci, conf_level=level, serial=serial, seed=seed,
+                                   n_jobs=n_jobs, hc=hc)
+    prep = prepare(data, x, m, y, covariates, serial, hc)
+    return run(prep, covariates, n_boot, ci, level, seed, n_jobs)
+
+
+def bootstrap_effects(
+    engine: Engine, n_boot: int, ci: str, level: float, seed: SeedLike, n_jobs: int, *, jackknife: bool = False,
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray], np.ndarray | None, int]:
+    """Estimates, draws, interval, jackknife and singular count of one engine (every model type).
+
+    The resamples come from :func:`neuroimmune_stats.resampling.resample` with the stream
+    ``analysis_seed(seed, "mediate")``, so the same seed repeats exactly at any ``n_jobs`` and
+    never shares numbers with another analysis given the same seed.
+    """
+    estimate, _ = engine.effects(engine.moments_full())
+    estimate = estimate[0]
+    out = resample(_Statistic(engine), engine.n, n_boot, kind="bootstrap", seed=analysis_seed(seed, "mediate"),
+                   n_jobs=n_jobs)
+    draws, singular = out[:, :-1], out[:, -1].astype(bool)
+    jack = None
+    if ci == "bca" or jackknife:
+        jack, _ = engine.effects(engine.moments_jackknife(), engine.n - 1)
+    conf = interval(ci, draws, estimate, level, jack)
+    n_sing = int(singular.sum())
+    if n_sing:
+        warnings.warn(
+            f"mediate: {n_sing} of {n_boot} resamples had a singular equation (a covariate constant "
+            "or collinear in the resample); they were solved by minimum-norm least squares.",
+            ResamplingWarning,
+            stacklevel=4,
+        )
+    return estimate, draws, conf, jack, n_sing
 
 
 def run(
@@ -198,22 +259,7 @@ def run(
 ) -> MediationResult:
     """Bootstrap a prepared model (shared by :func:`mediate` and the grid)."""
     engine = Engine(prep)
-    estimate, _ = engine.effects(engine.moments_full())
-    estimate = estimate[0]
-    out = resample(_Statistic(engine), prep.n, n_boot, kind="bootstrap", seed=seed, n_jobs=n_jobs)
-    draws, singular = out[:, :-1], out[:, -1].astype(bool)
-    jack = None
-    if ci == "bca":
-        jack, _ = engine.effects(engine.moments_jackknife(), prep.n - 1)
-    conf = interval(ci, draws, estimate, level, jack)
-    n_sing = int(singular.sum())
-    if n_sing:
-        warnings.warn(
-            f"mediate: {n_sing} of {n_boot} resamples had a singular equation (a covariate constant "
-            "or collinear in the resample); they were solved by minimum-norm least squares.",
-            ResamplingWarning,
-            stacklevel=3,
-        )
+    estimate, draws, conf, jack, n_sing = bootstrap_effects(engine, n_boot, ci, level, seed, n_jobs)
     fit_c = prep.fits["total"]
     j = fit_c.index(prep.x)
     if abs(fit_c.coef[j]) < 2 * fit_c.se[j]:
@@ -225,9 +271,11 @@ def run(
             stacklevel=3,
         )
     sobel = _sobel(engine.labels, estimate, prep)
-    return MediationResult(
+    res = MediationResult(
         prep, engine.labels, estimate, draws, conf, ci, level, covariates, n_sing, sobel, jack
     )
+    res.seed = seed
+    return res
 
 
-__all__ = ["mediate", "run"]
+__all__ = ["bootstrap_effects", "mediate", "run"]

@@ -85,6 +85,7 @@ _NO_LEADING_ZERO = {"r", "rho", "power", "fmi", "mc_se", "proportion", "auc", "r
 #: columns whose values are column names (their cells are labelled too)
 NAME_COLUMNS = ("term", "outcome", "variable", "x", "m", "y", "mediator", "predictor", "covariate")
 
+_CONTRAST_TERM = re.compile(r"^(.+?)\[(?:T\.)?(.+)\]$")
 _SUVR = re.compile(r"^suvr_(.+)$")
 _CONN = re.compile(r"^conn_(.+?)__(.+)$")
 
@@ -102,10 +103,18 @@ def label_for(column: Any, labels: Mapping[str, str] | None = None) -> str:
     ('p', 'Fibromyalgia Survey Score (0–31)', 'S1 SUVR', 'S1–thalamus connectivity')
     >>> label_for("fss", {"fss": "FSS"}), label_for("head_motion")
     ('FSS', 'head motion')
+    >>> label_for("subtype[T.radicular]"), label_for("age:sex[T.M]"), label_for("(Intercept)")
+    ('Subtype: radicular', 'Age, years × Sex: M', 'Intercept')
     """
     key = str(column)
     if labels and key in labels:
         return str(labels[key])
+    if key == "(Intercept)":
+        return "Intercept"
+    if ":" in key and not key.startswith(":"):
+        return " × ".join(label_for(part, labels) for part in key.split(":"))
+    if m := _CONTRAST_TERM.match(key):
+        return f"{label_for(m.group(1), labels)}: {m.group(2)}"
     if key in VARIABLE_LABELS:
         return VARIABLE_LABELS[key]
     if key in COLUMN_LABELS:
@@ -318,27 +327,52 @@ def format_frame(frame: pd.DataFrame, labels: Mapping[str, str] | None = None, d
     ...                   "conf_low": [0.05], "conf_high": [0.2], "significant": [True]})
     >>> format_frame(t).iloc[0].tolist()
     ['Fibromyalgia Survey Score (0–31)', '0.12', '50', '< .001', '[0.05, 0.20]', 'yes']
+    >>> t2 = pd.DataFrame({"term": ["subtype[T.radicular]"], "estimate": [0.0563], "std_error": [0.0243]})
+    >>> format_frame(t2).iloc[0].tolist()
+    ['Subtype: radicular', '0.056', '0.024']
     >>> list(format_frame(t, conf_level=0.9).columns)
     ['Term', 'Estimate', 'df', 'p', '90% CI', 'Significant']
     """
     out: dict[str, list[str]] = {}
     cols = [str(c) for c in frame.columns]
     level = 0.95 if conf_level is None else float(conf_level)
+    row_digits = _row_digits(frame, digits)
     for col, key in zip(cols, frame.columns, strict=True):
         values = frame[key].tolist()
         if col == "conf_high" and "conf_low" in cols:
             continue
         if col == "conf_low" and "conf_high" in cols:
-            lead = True
-            out[f"{100 * level:g}% CI"] = [format_ci(lo, hi, digits, lead)
-                                            for lo, hi in zip(values, frame["conf_high"].tolist(), strict=True)]
+            out[f"{100 * level:g}% CI"] = [
+                format_ci(lo, hi, d) for lo, hi, d in zip(values, frame["conf_high"].tolist(), row_digits, strict=True)
+            ]
             continue
         header = label_for(col, labels)
         if col in NAME_COLUMNS:
             out[header] = ["" if _missing(v) else label_for(v, labels) for v in values]
+        elif col in _ESTIMATE_SCALE or col.endswith(("_estimate", "_std_error", "_conf_low", "_conf_high")):
+            out[header] = [format_value(col, v, d) for v, d in zip(values, row_digits, strict=True)]
         else:
             out[header] = [format_value(col, v, digits) for v in values]
     return pd.DataFrame(out, index=range(len(frame)))
+
+
+#: columns on the scale of the estimate: printed with the row's digits (2 significant digits of its SE)
+_ESTIMATE_SCALE = ("estimate", "std_error", "conf_low", "conf_high", "boot_std_error", "delta_std_error")
+
+
+def _row_digits(frame: pd.DataFrame, digits: int) -> list[int]:
+    """Decimals per row: enough for 2 significant digits of the SE (or of the estimate), at least ``digits``."""
+    ref = "std_error" if "std_error" in frame else ("estimate" if "estimate" in frame else None)
+    if ref is None:
+        return [digits] * len(frame)
+    out = []
+    for se, est in zip(frame[ref].tolist(), frame.get("estimate", frame[ref]).tolist(), strict=True):
+        base = se if not _missing(se) and isinstance(se, int | float | np.number) else est
+        try:
+            out.append(digits_for(base, minimum=digits, maximum=4))
+        except (TypeError, ValueError):
+            out.append(digits)
+    return out
 
 
 __all__ = [

@@ -96,6 +96,61 @@ class Result(ABC):
         head = f"<p><code>{escape(self.call)}</code> (n = {self.n})</p>" if self.call else ""
         return head + self.tidy().to_html(index=False, float_format=lambda v: f"{v:.4g}")
 
+    # --- manuscript exports (issue 18): display strings from neuroimmune_stats.format, rendered by
+    # neuroimmune_stats.export; a result changes what it exports by overriding _export_table
+    def _export_table(self, labels: dict[str, str] | None = None) -> Any:
+        """Display table (DataFrame of strings, or an ``export.ExportTable``): the formatted tidy frame."""
+        from .format import format_frame
+
+        return format_frame(self.tidy(), labels, conf_level=getattr(self, "conf_level", None))
+
+    def _export_caption(self) -> str | None:
+        """Table title: the call, else the first line of the summary."""
+        call = getattr(self, "call", "")
+        if call:
+            return str(call)
+        first = self.summary().strip().splitlines()
+        return first[0] if first else None
+
+    def _export_notes(self) -> str | None:
+        """Footnote under the table (n and excluded subjects)."""
+        n, excluded = getattr(self, "n", 0), tuple(getattr(self, "excluded_ids", ()) or ())
+        notes = f"n = {n}." if n else ""
+        if excluded:
+            notes += f" Excluded: {', '.join(map(str, excluded))}."
+        return notes.strip() or None
+
+    def to_markdown(self, labels: dict[str, str] | None = None) -> str:
+        """Manuscript table as Markdown (APA p-values, display ``labels`` {column: label})."""
+        from .export import to_markdown
+
+        return to_markdown(self, labels)
+
+    def to_latex(self, labels: dict[str, str] | None = None) -> str:
+        """Manuscript table as a LaTeX booktabs ``table`` (escaped; needs ``\\usepackage{booktabs}``)."""
+        from .export import to_latex
+
+        return to_latex(self, labels)
+
+    def to_html(self, labels: dict[str, str] | None = None) -> str:
+        """Manuscript table as a self-contained, escaped HTML ``<table>``."""
+        from .export import to_html
+
+        return to_html(self, labels)
+
+    def to_docx(self, path: Any, labels: dict[str, str] | None = None) -> Any:
+        """Write the manuscript table as a Word document (python-docx) and return its path."""
+        from .export import to_docx
+
+        return to_docx(self, path, labels)
+
+    def to_csv(self, path: Any = None) -> Any:
+        """The tidy frame as CSV: the text when ``path`` is None, else the path written."""
+        from .export import to_csv
+
+        return to_csv(self, path)
+    # --- end manuscript exports (issue 18)
+
 
 def format_p(p: float) -> str:
     """R's ``format.pval`` style: ``< 2.2e-16`` for tiny values, 4 significant digits otherwise.

@@ -72,7 +72,7 @@ def test_apa_p_values_and_no_scientific_notation(table1, fit):
         assert "0.0" not in re.findall(r"\| (0\.\d+)\*? \|", text)  # p cells have no leading zero
     bmi = table1.tidy().query("variable == 'bmi' and stratum == 'combined'")["p_value"].iloc[0]
     assert bmi < 0.001
-    row = [r for r in table1.to_markdown().splitlines() if r.startswith("| Body mass index")][0]
+    row = next(r for r in table1.to_markdown().splitlines() if r.startswith("| Body mass index"))
     assert row.rstrip(" |").endswith("< .001***")
 
 

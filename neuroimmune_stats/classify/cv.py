@@ -27,6 +27,7 @@ import pandas as pd
 
 from .estimator import SubtypeClassifier
 from .fastlogit import _expit, _one_blas_thread, fit_l2_logistic_batched
+from .harmonize import FoldCombat
 from .metrics import auc_rows, brier_rows, threshold_rows
 
 
@@ -44,18 +45,19 @@ def fold_assignment(codes: np.ndarray, u: np.ndarray, n_splits: int) -> np.ndarr
 def adjusted_features(F: np.ndarray, D: np.ndarray | None, M: np.ndarray) -> np.ndarray:
     """Confound-regressed, standardised features, one copy per training mask: (k, n, p).
 
-    ``D`` is the confound design with intercept (or None: no regression); row ``b`` of ``M``
-    marks the training rows. Coefficients, means and SDs come from the training rows only and are
-    applied to all rows (least squares, minimum-norm when a factor level is missing from a fold;
-    population SD as scikit-learn's ``StandardScaler``).
+    ``F`` is (n, p), or (k, n, p) with one copy per mask (features harmonised per fold); ``D`` is the
+    confound design with intercept (or None: no regression); row ``b`` of ``M`` marks the training rows.
+    Coefficients, means and SDs come from the training rows only and are applied to all rows (least
+    squares, minimum-norm when a factor level is missing from a fold; population SD as
+    scikit-learn's ``StandardScaler``).
     """
     if D is not None:
         DtD = np.einsum("bn,ni,nj->bij", M, D, D)
-        DtF = np.einsum("bn,ni,nk->bik", M, D, F)
+        DtF = np.einsum("bn,ni,nk->bik", M, D, F) if F.ndim == 2 else np.einsum("bn,ni,bnk->bik", M, D, F)
         coef = np.linalg.pinv(DtD, hermitian=True) @ DtF
-        R = F[None] - D[None] @ coef
+        R = (F[None] if F.ndim == 2 else F) - D[None] @ coef
     else:
-        R = np.broadcast_to(F, (M.shape[0], *F.shape))
+        R = np.broadcast_to(F, (M.shape[0], *F.shape[-2:]))
     w = M / M.sum(axis=1, keepdims=True)
     mean = np.einsum("bn,bnk->bk", w, R)
     var = np.einsum("bn,bnk->bk", w, (R - mean[:, None]) ** 2)
@@ -93,8 +95,10 @@ class CVDesign:
 class FastModel:
     """Batched L2 logistic regression over permutations, fold by fold."""
 
-    def __init__(self, F: np.ndarray, D: np.ndarray | None, C: float, cv: CVDesign):
+    def __init__(self, F: np.ndarray, D: np.ndarray | None, C: float, cv: CVDesign,
+                 harmonizer: FoldCombat | None = None):
         self.F, self.D, self.C, self.cv = F, D, C, cv
+        self.harmonizer = harmonizer
 
     def run(self, Y: np.ndarray, detail: bool = False) -> Any:
         Y = np.atleast_2d(np.asarray(Y, dtype=float))
@@ -106,7 +110,8 @@ class FastModel:
                 for f in range(self.cv.n_splits):
                     T = (folds[:, r] == f).astype(float)
                     M = 1.0 - T
-                    Z = adjusted_features(self.F, self.D, M)
+                    F = self.F if self.harmonizer is None else self.harmonizer(self.F, M)
+                    Z = adjusted_features(F, self.D, M)
                     coef, b = fit_l2_logistic_batched(Z, Y, M, C=self.C)
                     eta = (Z @ coef[..., None])[..., 0] + b[:, None]
                     aucs += masked_auc(eta, Y, T)
@@ -125,11 +130,13 @@ class FastModel:
 class GeneralModel:
     """A fresh :class:`SubtypeClassifier` clone per fold and permutation: any sklearn classifier."""
 
-    def __init__(self, estimator: Any, X: pd.DataFrame, confounds: list[str], cv: CVDesign):
+    def __init__(self, estimator: Any, X: pd.DataFrame, confounds: list[str], cv: CVDesign,
+                 harmonize: bool = False):
         self.estimator, self.X, self.confounds, self.cv = estimator, X, confounds, cv
+        self.harmonize = harmonize
 
     def _fit_fold(self, y: np.ndarray, tr: np.ndarray, te: np.ndarray) -> tuple[Any, ...]:
-        clf = SubtypeClassifier(estimator=self.estimator, confounds=self.confounds)
+        clf = SubtypeClassifier(estimator=self.estimator, confounds=self.confounds, harmonize=self.harmonize)
         clf.fit(self.X.iloc[tr], y[tr])
         Xte = self.X.iloc[te]
         prob = clf.predict_proba(Xte)[:, 1] if hasattr(clf, "predict_proba") else None

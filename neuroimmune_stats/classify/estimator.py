@@ -19,6 +19,9 @@ import pandas as pd
 from .._optional import require
 from ..design import as_list, is_factor
 from ..exceptions import SpecificationError
+from ..harmonization.api import batch_codes
+from ..harmonization.combat import CombatFit, apply_fit, fit_combat
+from .harmonize import BATCH
 
 require("sklearn", purpose="subtype classification")
 from sklearn.base import BaseEstimator, ClassifierMixin  # noqa: E402
@@ -110,6 +113,15 @@ class SubtypeClassifier(ClassifierMixin, BaseEstimator):
         confound columns without adjusting (the unadjusted, leaky comparison).
     scale : bool, default=True
         Standardise the (adjusted) features with the training mean and SD.
+    harmonize : bool, default=False
+        Run ComBat (parametric empirical Bayes, as ``sva::ComBat``) on the features inside ``fit``,
+        before the confound regression: batch = the ``protocol`` column of ``X`` (required; never a
+        feature), covariates preserved = the *factor* ``confounds`` other than ``protocol``, never the
+        target. ``fit`` estimates it on the training rows; training and new rows alike are then mapped
+        with those estimates without reading their covariates or labels (covariate part = training
+        mean, as ``neuroCombatFromTraining``), so train and test are on one scale and a test row's
+        harmonised values depend only on its own features, its protocol and the training rows.
+        A protocol not seen in ``fit`` raises.
 
     Attributes
     ----------
@@ -117,6 +129,8 @@ class SubtypeClassifier(ClassifierMixin, BaseEstimator):
     classes_ : ndarray of the class labels
     feature_names_ : list of str, the feature columns (confounds excluded)
     confound_coef_ : ndarray, coefficients of the confound regression (intercept first)
+    combat_ : CombatFit or None, the ComBat estimates (``harmonize=True``)
+    batch_levels_ : list of str, the protocols seen in ``fit`` (``harmonize=True``)
     mean_, scale_ : ndarray, the standardisation of the adjusted features
     n_features_in_ : int
 
@@ -148,11 +162,13 @@ class SubtypeClassifier(ClassifierMixin, BaseEstimator):
         confounds: Sequence[str] = (),
         confound_strategy: str = "regress",
         scale: bool = True,
+        harmonize: bool = False,
     ):
         self.estimator = estimator
         self.confounds = confounds
         self.confound_strategy = confound_strategy
         self.scale = scale
+        self.harmonize = harmonize
 
     def _default_estimator(self) -> Any:
         from sklearn.linear_model import LogisticRegression
@@ -164,14 +180,22 @@ class SubtypeClassifier(ClassifierMixin, BaseEstimator):
             raise SpecificationError(
                 f"confound_strategy must be one of {CONFOUND_STRATEGIES}; got {self.confound_strategy!r}."
             )
+        if not isinstance(self.harmonize, bool):
+            raise SpecificationError(f"harmonize must be True or False; got {self.harmonize!r}.")
         if isinstance(self.confounds, (int, np.integer)) and not isinstance(self.confounds, bool):
-            return [int(self.confounds)]
-        return as_list(self.confounds)
+            out: list[Any] = [int(self.confounds)]
+        else:
+            out = as_list(self.confounds)
+        if self.harmonize and any(isinstance(c, (int, np.integer)) for c in out):
+            raise SpecificationError(
+                "harmonize=True needs X as a DataFrame with a 'protocol' column and confounds given by name."
+            )
+        return out
 
     def _split(self, X: Any, confounds: list[str], reset: bool) -> tuple[np.ndarray, np.ndarray]:
         from sklearn.utils.validation import check_array, validate_data
 
-        if not confounds:
+        if not confounds and not self.harmonize:
             F = validate_data(self, X, reset=reset, dtype=np.float64)
             return F, np.empty((F.shape[0], 0))
         if all(isinstance(c, (int, np.integer)) and not isinstance(c, bool) for c in confounds):
@@ -192,6 +216,8 @@ class SubtypeClassifier(ClassifierMixin, BaseEstimator):
                 self.feature_names_ = [str(names[j]) if names is not None else f"x{j}" for j in keep]
             return A[:, keep], A[:, pos]
         if not isinstance(X, pd.DataFrame):
+            if self.harmonize:
+                raise SpecificationError(f"harmonize=True needs X as a DataFrame with a {BATCH!r} column.")
             raise SpecificationError(
                 "X must be a DataFrame holding the confound columns "
                 f"{confounds} when confounds are given by name (use integer positions for arrays)."
@@ -199,7 +225,9 @@ class SubtypeClassifier(ClassifierMixin, BaseEstimator):
         missing = [c for c in confounds if c not in X.columns]
         if missing:
             raise SpecificationError(f"confounds: columns not in X: {missing}.")
-        feats = [c for c in X.columns if c not in confounds]
+        if self.harmonize and BATCH not in X.columns:
+            raise SpecificationError(f"harmonize=True needs a {BATCH!r} column in X (the batch ComBat removes).")
+        feats = [c for c in X.columns if c not in confounds and not (self.harmonize and c == BATCH)]
         if reset:
             self.feature_names_in_ = np.asarray(X.columns, dtype=object)
             self.n_features_in_ = X.shape[1]
@@ -215,6 +243,8 @@ class SubtypeClassifier(ClassifierMixin, BaseEstimator):
         F = check_array(X[feats], dtype=np.float64)
         if confounds and X[confounds].isna().any().any():
             raise SpecificationError(f"confounds {confounds} contain missing values.")
+        if self.harmonize and X[BATCH].isna().any():
+            raise SpecificationError(f"harmonize=True: the {BATCH!r} column contains missing values.")
         if reset:
             self._coder = ConfoundCoder(confounds).fit(X)
         return F, self._coder.transform(X)
@@ -227,7 +257,7 @@ class SubtypeClassifier(ClassifierMixin, BaseEstimator):
 
         confounds = self._check_params()
         F, Cm = self._split(X, confounds, reset=True)
-        if not confounds:
+        if not confounds and not self.harmonize:
             self.feature_names_ = (
                 [str(c) for c in self.feature_names_in_]
                 if hasattr(self, "feature_names_in_")
@@ -242,6 +272,9 @@ class SubtypeClassifier(ClassifierMixin, BaseEstimator):
             raise SpecificationError(
                 f"y holds one class only ({self.classes_[0]!r}); a classifier needs two or more."
             )
+        self.combat_: CombatFit | None = None
+        if self.harmonize:
+            F = self._fit_combat(X, F, confounds)
         if confounds and self.confound_strategy == "regress" and Cm.shape[1]:
             F, _, self.confound_coef_ = residualise(F, Cm)
         else:
@@ -257,12 +290,37 @@ class SubtypeClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = self.estimator_.classes_
         return self
 
+    def _fit_combat(self, X: pd.DataFrame, F: np.ndarray, confounds: list[str]) -> np.ndarray:
+        """Estimate ComBat on the training rows; return them mapped by the training estimates."""
+        codes, levels = batch_codes(X[BATCH])
+        self.batch_levels_ = [str(v) for v in levels]
+        factors = [c for c in confounds if c != BATCH and is_factor(X[c])]
+        mod = ConfoundCoder(factors).fit(X).transform(X)
+        fit = fit_combat(F, codes, len(levels), mod, names=self.feature_names_, levels=self.batch_levels_)
+        self.combat_ = fit
+        return apply_fit(fit, F, codes)[0]
+
+    def _apply_combat(self, X: pd.DataFrame, F: np.ndarray) -> np.ndarray:
+        known = {v: i for i, v in enumerate(self.batch_levels_)}
+        labels = X[BATCH].astype(str).to_numpy()
+        unseen = sorted(set(labels) - set(known))
+        if unseen:
+            raise SpecificationError(
+                f"harmonize=True: {BATCH} level(s) {unseen} were not seen in fit (seen: {self.batch_levels_}); "
+                "ComBat cannot harmonise an unseen batch."
+            )
+        fit = self.combat_
+        assert fit is not None
+        return apply_fit(fit, F, np.array([known[v] for v in labels], dtype=np.int64))[0]
+
     def _transform(self, X: Any) -> np.ndarray:
         from sklearn.utils.validation import check_is_fitted
 
         check_is_fitted(self, "estimator_")
         confounds = self._check_params()
         F, Cm = self._split(X, confounds, reset=False)
+        if self.harmonize:
+            F = self._apply_combat(X, F)
         if confounds and self.confound_strategy == "regress" and Cm.shape[1]:
             F = F - np.column_stack([np.ones(len(F)), Cm]) @ self.confound_coef_
         return (F - self.mean_) / self.scale_

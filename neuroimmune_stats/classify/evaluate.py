@@ -30,6 +30,7 @@ from ..exceptions import InsufficientDataError, ResamplingWarning, Specification
 from ..resampling import resample
 from .cv import CVDesign, FastModel, GeneralModel, PermutationStatistic
 from .fastlogit import is_fast_logistic
+from .harmonize import BATCH, FoldCombat
 from .result import ClassifierResult
 
 WHAT = "evaluate_classifier"
@@ -121,6 +122,7 @@ def evaluate_classifier(
     n_jobs: int = 1,
     *,
     permute_within: str | Sequence[str] | None = "covariates",
+    harmonize: bool = False,
 ) -> ClassifierResult:
     """Cross-validated subtype classification with a confounds-only baseline and a permutation test.
 
@@ -159,6 +161,12 @@ def evaluate_classifier(
         freely (within ``stratify_by`` only), as ``permutation_test_score`` does. A
         :class:`~neuroimmune_stats.exceptions.ResamplingWarning` is emitted when the blocks leave
         fewer than 1000 distinct label arrangements.
+    harmonize : bool, default=False
+        ``True`` runs ComBat on the features inside each training fold (never on the test fold), before
+        the confound regression: batch ``protocol`` (a column of ``data``; required), covariates
+        preserved = the call's *factor* ``covariates`` other than ``protocol`` (never the target).
+        Training and test rows are mapped with the fold's training estimates without reading their
+        labels or covariates (see Notes). The permutations re-estimate ComBat in their own folds.
 
     Returns
     -------
@@ -206,6 +214,24 @@ def evaluate_classifier(
     Snoek L, Miletić S, Scholte HS (2019). How to control for confounds in decoding analyses of
     neuroimaging data. NeuroImage 184:741–760.
 
+    Harmonisation (``harmonize=True``): a fold's ComBat (Johnson et al. 2007, as ``sva::ComBat``,
+    parametric empirical Bayes) is estimated on its training rows with ``protocol`` as batch and the
+    factor covariates in the design, so their effects are not mistaken for protocol effects. The
+    target is never in the design: its labels are unknown for test rows, and with it in the
+    design the training rows' subtype effect would be preserved by a fit the test rows cannot share.
+    Every row of the fold, training and test, is then mapped by the same training estimates,
+    ``y -> m + (y - m - gamma*_b sigma) / sqrt(delta*_b)`` (``m`` the training mean fit, covariate
+    part at its training mean, as ``neuroCombatFromTraining``), which reads only the row's features
+    and protocol. When subtypes are unbalanced across protocols, part of a true subtype difference
+    is absorbed into the protocol estimates (a conservative bias), never the reverse: on a null
+    cohort the AUC stays at chance and a test row's harmonised values do not change when any label
+    changes (tests in ``tests/test_classify_harmonize.py``).
+
+    References
+    ----------
+    Johnson WE, Li C, Rabinovic A (2007). Adjusting batch effects in microarray expression data
+    using empirical Bayes methods. Biostatistics 8:118–127.
+
     Berrett TB, Wang Y, Barber RF, Samworth RJ (2020). The conditional permutation test for
     independence while controlling for confounders. J R Stat Soc B 82:175–197.
 
@@ -242,7 +268,18 @@ def evaluate_classifier(
         within = resolve_columns(data, permute_within, what=f"{WHAT} permute_within")
     if target in within:
         raise SpecificationError(f"{WHAT}: permute_within cannot include the target {target!r}.")
-    used = list(dict.fromkeys([target, *feats, *covs, *strat_col, *within]))
+    if not isinstance(harmonize, bool):
+        raise SpecificationError(f"{WHAT}: harmonize must be True or False; got {harmonize!r}.")
+    batch_col = [BATCH] if harmonize else []
+    if harmonize:
+        if BATCH not in data.columns:
+            raise SpecificationError(f"{WHAT}: harmonize=True needs a {BATCH!r} column (the batch ComBat removes).")
+        if target == BATCH:
+            raise SpecificationError(f"{WHAT}: harmonize=True cannot harmonise over the target {target!r}.")
+        feats = [c for c in feats if c != BATCH]
+        if not feats:
+            raise SpecificationError(f"{WHAT}: no feature columns left after removing {BATCH!r}.")
+    used = list(dict.fromkeys([target, *feats, *covs, *strat_col, *within, *batch_col]))
     frame, cc = complete_cases(data, used, min_n=2 * n_splits, what=WHAT)
     y01, classes = _binary_target(frame, target, n_splits)
     F = np.column_stack([numeric_column(frame, c, what=f"{WHAT} features") for c in feats])
@@ -275,11 +312,13 @@ def evaluate_classifier(
         base = LogisticRegression(C=1.0, max_iter=1000)
     fast = is_fast_logistic(base)
     n = len(y01)
+    harmonizer = _fold_combat(frame, covs, feats) if harmonize else None
     if fast:
         D = np.column_stack([np.ones(n), Cm]) if Cm.shape[1] else None
-        model: Any = FastModel(F, D, float(base.C), cv)
+        model: Any = FastModel(F, D, float(base.C), cv, harmonizer=harmonizer)
     else:
-        model = GeneralModel(base, frame[feats + covs].reset_index(drop=True), covs, cv)
+        cols = list(dict.fromkeys([*feats, *covs, *batch_col]))
+        model = GeneralModel(base, frame[cols].reset_index(drop=True), covs, cv, harmonize=harmonize)
     obs = model.run(y01[None, :], detail=True)
     baseline = None
     if Cm.shape[1]:
@@ -308,7 +347,20 @@ def evaluate_classifier(
         n_permutations=n_permutations, stratify_by=strat_col[0] if strat_col else None,
         permuted_within=blocks_desc,
         fast_path=fast, estimator=base, ids=subject_ids(frame).to_numpy(), fold_ids=cv.folds(y01)[0],
+        harmonized=harmonize,
     )
+
+
+def _fold_combat(frame: pd.DataFrame, covs: list[str], feats: list[str]) -> FoldCombat:
+    """The per-fold ComBat of ``harmonize=True``: batch protocol, the factor covariates in the design."""
+    from ..harmonization.api import batch_codes
+
+    codes, levels = batch_codes(frame[BATCH])
+    if len(levels) < 2:
+        raise SpecificationError(f"{WHAT}: harmonize=True but {BATCH!r} has a single level among the complete cases.")
+    factors = [c for c in covs if c != BATCH and is_factor(frame[c])]
+    mod, _ = covariate_matrix(frame, factors, what=f"{WHAT} covariates")
+    return FoldCombat(codes, [str(v) for v in levels], mod, feats)
 
 
 __all__ = ["evaluate_classifier"]

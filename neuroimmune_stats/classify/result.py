@@ -17,7 +17,7 @@ Z95 = 1.959963984540054
 TIDY = ("model", "term", "estimate", "std_error", "conf_low", "conf_high", "p_value", "sd_repeats", "n")
 
 
-@dataclass(repr=False)
+@dataclass(repr=False, kw_only=True)
 class ClassifierResult(Result):
     """Cross-validated performance, permutation test and signature of a subtype classifier.
 
@@ -36,6 +36,7 @@ class ClassifierResult(Result):
     fast_path : bool, whether the batched logistic solver was used
     fold_ids : ndarray (n_repeats, n), the test fold of every subject in every repeat
     permuted_within : str or None, the exchangeability blocks of the label permutations
+    harmonized : bool, whether ComBat on protocol ran inside each training fold
     """
 
     features: list[str]
@@ -60,6 +61,7 @@ class ClassifierResult(Result):
     ids: np.ndarray = field(default_factory=lambda: np.array([]))
     fold_ids: np.ndarray = field(default_factory=lambda: np.empty((0, 0), dtype=int))
     permuted_within: str | None = None
+    harmonized: bool = False
 
     @property
     def models(self) -> list[str]:
@@ -155,6 +157,7 @@ class ClassifierResult(Result):
             f"Subtype classifier: {self.target} ({self.classes[1]} vs {self.classes[0]}), "
             f"{len(self.features)} feature(s)",
             f"Covariates (regressed out within training folds): {', '.join(self.covariates) or 'none'}",
+            *(["ComBat on protocol estimated within each training fold (harmonize=True)"] if self.harmonized else []),
             f"{self.n_repeats} x {self.n_splits}-fold stratified CV"
             + (f" (stratified by {self.stratify_by} x {self.target})" if self.stratify_by else "")
             + f"; n = {self.n}" + (f", excluded: {', '.join(self.excluded_ids)}" if self.excluded_ids else ""),

@@ -177,7 +177,7 @@ def equivalence_test(
     other = next(lv for lv in levels if lv is not match[0] and str(lv) != str(match[0]))
     rhs = " + ".join(_q(c) for c in [group, *covs])
     fit = lm(f"{_q(outcome)} ~ {rhs}", frame, reference={group: other})
-    ct = fit.contrast(group, adjust="none", conf_level=level).iloc[0]
+    ct = fit.contrast(group, adjust="none", conf_level=level).tidy().iloc[0]
     scale = fit.sigma if bounds_type == "d" else 1.0
     b_lo, b_hi = lo * scale, hi * scale
     out = tost(ct["estimate"], ct["std_error"], ct["df"], b_lo, b_hi)

@@ -71,15 +71,16 @@ def smallest_n(power: Callable[[int], float], target: float, lo: int, where: str
     return hi
 
 
-def _result(analysis: str, power: Callable[[int], float], ns: list[int] | None, target: float | None,
-            lo: int, where: str, settings: dict[str, Any], method: str) -> PowerResult:
+def _result(analysis: str, power: Callable[[np.ndarray], np.ndarray], ns: list[int] | None, target: float | None,
+            lo: int, where: str, settings: dict[str, Any], method: str, curve_points: int = 60) -> PowerResult:
+    """Evaluate ``power`` (vectorised over n) at ``ns`` or at the n reaching ``target``, plus a curve."""
     if ns is None:
         assert target is not None
-        ns = [smallest_n(power, target, lo, where)]
-    rows = pd.DataFrame({"n": ns, "power": [power(v) for v in ns], "mc_se": 0.0})
+        ns = [smallest_n(lambda v: float(power(np.array([v]))[0]), target, lo, where)]
+    rows = pd.DataFrame({"n": ns, "power": power(np.asarray(ns)), "mc_se": 0.0})
     top = max(max(ns), lo + 10)
-    grid = np.unique(np.linspace(lo, 1.5 * top, 120).round().astype(int))
-    curve = pd.DataFrame({"n": grid, "power": [power(int(v)) for v in grid], "mc_se": 0.0})
+    grid = np.unique(np.linspace(lo, 1.5 * top, curve_points).round().astype(int))
+    curve = pd.DataFrame({"n": grid, "power": power(grid), "mc_se": 0.0})
     return PowerResult(analysis, rows, settings=settings, method=method, target=target, curve=curve)
 
 
@@ -92,12 +93,17 @@ def _check_n_target(n: Any, target: Any, where: str) -> float | None:
 
 
 # ---------------------------------------------------------------------------------------- ANCOVA
-def ancova_power(f2: float, n: int, groups: int, covariates: int, alpha: float) -> float:
-    """Power of the F test with u = groups − 1, v = n − groups − covariates, λ = f²(n − covariates)."""
+def ancova_power(f2: float, n: Any, groups: int, covariates: int, alpha: float) -> Any:
+    """Power of the F test with u = groups − 1, v = n − groups − covariates, λ = f²(n − covariates).
+
+    Vectorised over ``n``.
+    """
     u = groups - 1
-    v = n - groups - covariates
+    v = np.asarray(n, dtype=float) - groups - covariates
     crit = special.fdtri(u, v, 1 - alpha)
-    return float(stats.ncf.sf(crit, u, v, f2 * (u + v + 1)))
+    if f2 == 0:  # scipy's ncf.sf is wrong at zero noncentrality; the central F is exact there
+        return special.fdtrc(u, v, crit)
+    return stats.ncf.sf(crit, u, v, f2 * (u + v + 1))
 
 
 def power_ancova(
@@ -180,47 +186,55 @@ def _crit_r(n: int, alpha: float, tails: int) -> float:
     return float(np.sqrt(t**2 / (t**2 + n - 2)))
 
 
-def correlation_power_pwr(r: float, n: int, alpha: float, alternative: str) -> float:
-    """``pwr::pwr.r.test``: Fisher z of r with the bias term r / (2(n − 1)), SE 1/√(n − 3)."""
+def correlation_power_pwr(r: float, n: Any, alpha: float, alternative: str) -> Any:
+    """``pwr::pwr.r.test``: Fisher z of r with the bias term r / (2(n − 1)), SE 1/√(n − 3) (vectorised)."""
+    n = np.asarray(n, dtype=float)
     tails = 2 if alternative == "two-sided" else 1
-    rc = _crit_r(n, alpha, tails)
+    t = stats.t.isf(alpha / tails, n - 2)
+    rc = np.sqrt(t**2 / (t**2 + n - 2))
     zr = np.arctanh(r) + r / (2 * (n - 1))
     zrc = np.arctanh(rc)
     s = np.sqrt(n - 3)
     if alternative == "two-sided":
-        return float(special.ndtr((zr - zrc) * s) + special.ndtr((-zr - zrc) * s))
+        return special.ndtr((zr - zrc) * s) + special.ndtr((-zr - zrc) * s)
     if alternative == "greater":
-        return float(special.ndtr((zr - zrc) * s))
-    return float(special.ndtr((-zr - zrc) * s))
+        return special.ndtr((zr - zrc) * s)
+    return special.ndtr((-zr - zrc) * s)
+
+
+def r_density(x: np.ndarray | float, rho: float, n: int) -> np.ndarray | float:
+    """Exact density of Pearson's r for n bivariate normal pairs with correlation ``rho``.
+
+    Hotelling's (1953) form: (n − 2) Γ(n − 1) (1 − ρ²)^((n−1)/2) (1 − r²)^((n−4)/2) /
+    (√(2π) Γ(n − ½) (1 − ρr)^(n − 3/2)) · ₂F₁(½, ½; n − ½; (1 + ρr)/2).
+    """
+    lg = special.gammaln
+    c = np.log(n - 2) + lg(n - 1) - 0.5 * np.log(2 * np.pi) - lg(n - 0.5)
+    log_d = c + (n - 1) / 2 * np.log1p(-rho**2) + (n - 4) / 2 * np.log1p(-np.square(x)) \
+        - (n - 1.5) * np.log1p(-rho * np.asarray(x))
+    return np.exp(log_d) * special.hyp2f1(0.5, 0.5, n - 0.5, (1 + rho * np.asarray(x)) / 2)
 
 
 def correlation_power_exact(r: float, n: int, alpha: float, alternative: str) -> float:
     """Exact power of the t test of H0: ρ = 0 for bivariate normal data with correlation ``r``.
 
-    Given X, the t statistic of the slope is noncentral t(n − 2) with noncentrality
-    δ√U, δ = ρ/√(1 − ρ²), U = Σ(x − x̄)²/σ²ₓ ~ χ²(n − 1); power = E_U[P(reject | U)] by quadrature.
+    The t test rejects when |r| exceeds r_c = √(t²/(t² + n − 2)) (t the critical value on n − 2
+    df); the power is the probability of that region under the exact density of r
+    (:func:`r_density`), by adaptive quadrature.
     """
-    df = n - 2
     tails = 2 if alternative == "two-sided" else 1
-    tc = stats.t.isf(alpha / tails, df)
-    if r == 0:
-        return float(alpha)
-    delta = r / np.sqrt(1 - r**2)
-    k = n - 1
+    rc = _crit_r(n, alpha, tails)
 
-    def reject(u: float) -> float:
-        nc = delta * np.sqrt(u)
-        up = special.nctdtr(df, nc, tc)  # P(T <= tc)
-        if alternative == "two-sided":
-            return float((1 - up) + special.nctdtr(df, nc, -tc))
-        if alternative == "greater":
-            return float(1 - up)
-        return float(special.nctdtr(df, nc, -tc))
+    def mass(a: float, b: float) -> float:
+        pts = [r] if a < r < b else None
+        val, _ = integrate.quad(r_density, a, b, args=(r, n), epsabs=1e-13, epsrel=1e-11, limit=200, points=pts)
+        return float(val)
 
-    lo, hi = stats.chi2.ppf([1e-13, 1 - 1e-13], k)
-    val, _ = integrate.quad(lambda u: reject(u) * stats.chi2.pdf(u, k), lo, hi, epsabs=1e-13, epsrel=1e-11,
-                            limit=200, points=[float(k)])
-    return float(val)
+    if alternative == "greater":
+        return mass(rc, 1.0)
+    if alternative == "less":
+        return mass(-1.0, -rc)
+    return mass(rc, 1.0) + mass(-1.0, -rc)
 
 
 def power_correlation(
@@ -270,14 +284,20 @@ def power_correlation(
     target = _check_n_target(n, target, where)
     lo = 4
     ns = None if n is None else _ns(n, lo, where)
-    fn = correlation_power_pwr if method == "pwr" else correlation_power_exact
+    if method == "pwr":
+        def fn(v: np.ndarray) -> np.ndarray:
+            return correlation_power_pwr(r, v, alpha, alternative)
+    else:
+        def fn(v: np.ndarray) -> np.ndarray:
+            return np.array([correlation_power_exact(r, int(k), alpha, alternative) for k in np.ravel(v)])
     settings = {"r": r, "alpha": alpha, "alternative": alternative, "method": method}
     text = ("Fisher z approximation (R pwr::pwr.r.test)" if method == "pwr"
             else "exact power of the t test (bivariate normal)")
     if target is not None and (r == 0 or (alternative == "greater" and r < 0) or (alternative == "less" and r > 0)):
         raise SpecificationError(f"{where}: power {target:g} cannot be reached with r = {r:g} "
                                  f"and alternative={alternative!r}.")
-    return _result("correlation", lambda v: fn(r, v, alpha, alternative), ns, target, lo, where, settings, text)
+    return _result("correlation", fn, ns, target, lo, where, settings, text,
+                   curve_points=60 if method == "pwr" else 25)
 
 
 __all__ = ["ancova_power", "correlation_power_exact", "correlation_power_pwr", "power_ancova",

@@ -12,6 +12,7 @@ from scipy import stats
 from ._params import check_choice, check_conf_level
 from .design import as_list, check_frame, excluded_message, model_frame, resolve_columns, warn_excluded
 from .exceptions import InsufficientDataError, SpecificationError
+from .missing import is_imputed
 from .multiplicity import adjust_pvalues, check_method
 from .results import Result, format_p, format_table
 
@@ -183,6 +184,10 @@ def correlate(
     [['suvr_s1', 'paindetect'], ['suvr_s1', 'fss']]
     """
     what = "correlate"
+    if is_imputed(data):
+        from .missing.pool import pool_correlate
+
+        return pool_correlate(data, x, y, covariates, method, correction, conf_level=conf_level)  # type: ignore[arg-type, no-any-return]
     check_frame(data, what=what)
     m = check_choice(method, ("pearson", "spearman"), where=what, name="method")
     conf_level = check_conf_level(conf_level, where=what)

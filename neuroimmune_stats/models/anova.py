@@ -23,7 +23,8 @@ def eta_sq_ci(F: float, df1: float, df2: float, level: float = 0.90) -> tuple[fl
     """Confidence interval of partial eta squared by inverting the noncentral F distribution.
 
     The noncentrality bounds ``lambda`` solve ``pncf(F; df1, df2, lambda) = (1 ± level) / 2`` and
-    become ``lambda / (lambda + df1 + df2 + 1)`` (Steiger 2004; the ``effectsize`` R package).
+    become ``lambda / (lambda + df2)``, which gives back the point estimate at ``lambda = F * df1``
+    (Steiger 2004; R ``effectsize::F_to_eta2(..., alternative = "two.sided")``, tested against it).
 
     Examples
     --------
@@ -45,7 +46,7 @@ def eta_sq_ci(F: float, df1: float, df2: float, level: float = 0.90) -> tuple[fl
         return float(optimize.brentq(f, 0.0, hi, xtol=1e-12, rtol=1e-12))
 
     lam_lo, lam_hi = bound(1 - alpha), bound(alpha)
-    conv = lambda lam: lam / (lam + df1 + df2 + 1)  # noqa: E731
+    conv = lambda lam: lam / (lam + df2)  # noqa: E731
     return conv(lam_lo), conv(lam_hi)
 
 

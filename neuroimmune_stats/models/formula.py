@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ import numpy as np
 import pandas as pd
 from formulaic import Formula, model_matrix
 
-from ..design import CompleteCases, complete_cases, is_factor
+from ..design import CompleteCases, aliased_columns, as_factor, check_frame, complete_cases, is_factor
 from ..exceptions import InsufficientDataError, RankDeficiencyError, SpecificationError
 
 
@@ -31,21 +32,53 @@ class ModelFrame:
     cases: CompleteCases
 
 
-def _prepare(data: pd.DataFrame, variables: set[str], reference: Mapping[str, Any] | None) -> pd.DataFrame:
-    """A copy of ``data`` whose factor columns are pandas categoricals (reference level first)."""
-    if not isinstance(data, pd.DataFrame):
-        raise SpecificationError(f"data must be a pandas DataFrame; got {type(data).__name__}.")
-    d = data.copy()
+_C_CALL = re.compile(r"^C\(\s*([A-Za-z_][A-Za-z0-9_.]*)\s*(?:,.*)?\)$", re.DOTALL)
+
+
+def c_variable(expr: str) -> str | None:
+    """The column inside ``C(x)`` / ``C(x, contr.treatment('b'))``, else None.
+
+    Examples
+    --------
+    >>> c_variable("C(protocol, contr.treatment(2))"), c_variable("bmi")
+    ('protocol', None)
+    """
+    m = _C_CALL.match(expr.replace(" ", "") if expr.startswith("C(") else expr)
+    return m.group(1) if m else None
+
+
+def factor_variables(formula: str) -> set[str]:
+    """Columns a formula codes explicitly as factors with ``C(...)``."""
+    out: set[str] = set()
+    for term in Formula(formula).rhs:
+        for fac in term.factors:
+            v = c_variable(str(fac.expr))
+            if v:
+                out.add(v)
+    return out
+
+
+def _prepare(data: pd.DataFrame, variables: set[str], reference: Mapping[str, Any] | None,
+             explicit: set[str] | None = None) -> pd.DataFrame:
+    """A copy of the model's columns whose factors are pandas categoricals (reference level first).
+
+    Factors are coded by the design layer (:func:`~neuroimmune_stats.design.as_factor`: levels as the
+    file wrote them, unused levels dropped); columns wrapped in ``C()`` are factors whatever their dtype.
+    """
+    check_frame(data, what="lm")
+    keep = [c for c in data.columns if c in variables or c == "subject_id"]
+    d = data[keep].copy()
     reference = dict(reference or {})
+    explicit = explicit or set()
     for col in reference:
-        if col not in d.columns:
+        if col not in data.columns:
             raise SpecificationError(f"reference: column {col!r} is not in the data.")
     for col in variables:
         if col not in d.columns:
             continue
         s = d[col]
-        if is_factor(s) or col in reference:
-            cat = s if isinstance(s.dtype, pd.CategoricalDtype) else s.astype("category")
+        if is_factor(s) or col in reference or col in explicit:
+            cat = as_factor(s)
             if col in reference:
                 ref = reference[col]
                 levels = list(cat.cat.categories)
@@ -67,39 +100,19 @@ def _sum_coded(formula: str, frame: pd.DataFrame) -> str:
         facs = []
         for fac in term.factors:
             e = str(fac.expr)
+            inner = c_variable(e)
             if e in frame.columns and isinstance(frame[e].dtype, pd.CategoricalDtype):
                 e = f"C({e}, contr.sum)"
-            elif e.replace(" ", "").startswith("C(") and "contr.sum" not in e:
-                raise SpecificationError(
-                    f"anova(type=3) needs sum-to-zero contrasts, but {e!r} fixes its own coding; write "
-                    "the plain column name (set reference levels with lm(..., reference={...}); type III "
-                    "tests do not depend on them)."
-                )
+            elif inner is not None:
+                # C(x) / C(x, contr.treatment(...)): type III tests do not depend on the reference
+                # level, so the factor is recoded with sum-to-zero contrasts like a plain factor
+                e = f"C({inner}, contr.sum)"
             facs.append(e)
         parts.append(":".join(facs))
     rhs = " + ".join(parts)
     if "1" not in parts:
         rhs = "0 + " + rhs
     return f"{f.lhs} ~ {rhs}"
-
-
-def aliased_columns(X: np.ndarray, tol: float = 1e-7) -> list[int]:
-    """Columns that are linear combinations of earlier ones (R's NA coefficients)."""
-    out: list[int] = []
-    keep: list[int] = []
-    scale = np.linalg.norm(X, axis=0)
-    for j in range(X.shape[1]):
-        if scale[j] == 0:
-            out.append(j)
-            continue
-        cand = [*keep, j]
-        Z = X[:, cand] / scale[cand]
-        s = np.linalg.svd(Z, compute_uv=False)
-        if s[-1] < tol * s[0] * len(cand):
-            out.append(j)
-        else:
-            keep.append(j)
-    return out
 
 
 def build(
@@ -117,10 +130,11 @@ def build(
         variables = set(Formula(formula).required_variables)
     except Exception as exc:  # formulaic parse errors
         raise SpecificationError(f"formula {formula!r} could not be parsed: {exc}") from exc
+    check_frame(data, what=f"lm({formula!r})")
     missing = sorted(v for v in variables if v not in data.columns)
     if missing:
         raise SpecificationError(f"formula {formula!r}: columns not in the data: {missing}.")
-    d = _prepare(data, variables, reference)
+    d = _prepare(data, variables, reference, factor_variables(formula))
     frame, cases = complete_cases(d, sorted(variables), min_n=2, what=f"lm({formula!r})")
     for v in sorted(variables):
         s = frame[v]
@@ -156,7 +170,7 @@ def build(
             f"formula {formula!r}: {p} parameters but only {n} complete cases; at least {p + 1} "
             "subjects are needed (fewer terms or more data)."
         )
-    bad = aliased_columns(X)
+    bad = aliased_columns(X)  # the design layer's rank rule (R lm.fit, tol 1e-7)
     if bad:
         names = [cols[j] for j in bad]
         if not drop_aliased:
@@ -194,4 +208,4 @@ def build(
     )
 
 
-__all__ = ["ModelFrame", "aliased_columns", "build"]
+__all__ = ["ModelFrame", "aliased_columns", "build", "c_variable", "factor_variables"]

@@ -26,6 +26,7 @@ from ..design import (
     warn_excluded,
 )
 from ..exceptions import InsufficientDataError, SpecificationError
+from ..missing import is_imputed
 from ..multiplicity import adjust_pvalues, check_method
 from ..results import Result, format_p, format_table
 
@@ -298,6 +299,11 @@ def group_compare(
     ('radicular - axial', 54)
     """
     what = "group_compare"
+    if is_imputed(data):
+        from ..missing.pool import pool_group_compare
+
+        return pool_group_compare(data, outcomes, group, covariates, correction, conf_level=conf_level,  # type: ignore[arg-type, no-any-return]
+                                  reference=reference)
     check_frame(data, what=what)
     conf_level = check_conf_level(conf_level, where=what)
     method = None if correction is None else check_method(correction, name="correction", where=what)

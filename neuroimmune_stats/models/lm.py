@@ -10,15 +10,20 @@ import pandas as pd
 from formulaic import Formula
 from scipy import stats
 
+from .._params import check_choice, check_conf_level
+from ..design import HC_TYPES, excluded_message, hc_vcov, warn_excluded
 from ..exceptions import SpecificationError
+from ..missing import is_imputed
 from ..results import Result, format_p, format_table, signif_stars
 from .anova import anova_table
-from .emmeans import contrast_table, emmeans_table
+from .emmeans import ContrastResult, EmmeansResult, contrast_table, emmeans_table
 from .formula import build
 
 
 class LinearModel(Result):
     """A fitted OLS model (see :func:`lm`). Attributes: ``coef``, ``vcov``, ``n``, ``excluded_ids``."""
+
+    extra_columns = ("sum_sq", "F", "partial_eta_sq", "partial_eta_sq_low", "partial_eta_sq_high")
 
     def __init__(
         self,
@@ -26,13 +31,18 @@ class LinearModel(Result):
         data: pd.DataFrame,
         reference: Mapping[str, Any] | None = None,
         drop_aliased: bool = False,
+        hc: str | None = None,
     ) -> None:
         self.formula = formula
-        self._data = data
-        self._reference = reference
+        self.hc = check_choice(hc, HC_TYPES, where="lm", name="hc", allow_none=True)
+        self._reference = dict(reference or {})
         self._drop_aliased = drop_aliased
         mf = build(formula, data, reference=reference, drop_aliased=drop_aliased)
         self._mf = mf
+        # everything later tables need is built now: the caller's frame is never read again
+        self._sum_mf: Any = build(formula, mf.frame, reference=reference, contrasts="sum", drop_aliased=drop_aliased)
+        self.labels = dict(data.attrs.get("labels", {}) or {})
+        self.call = f"lm({formula!r}" + (f", hc={self.hc!r}" if self.hc else "") + ")"
         self.frame = mf.frame
         self.spec = mf.spec
         self.columns = mf.columns
@@ -51,12 +61,19 @@ class LinearModel(Result):
         self.rss = float(self.residuals @ self.residuals)
         self.sigma = float(np.sqrt(self.rss / self.df_residual))
         Rinv = np.linalg.inv(R)
-        self.vcov = self.sigma**2 * (Rinv @ Rinv.T)
-        self._sum_mf: Any = None
+        self.vcov_classical = self.sigma**2 * (Rinv @ Rinv.T)
+        self.vcov = (self.vcov_classical if self.hc is None
+                     else hc_vcov(X, self.residuals, self.hc, xtx_inv=Rinv @ Rinv.T))
+        warn_excluded(self.call, self.excluded_ids, self.n, sorted([*self.variables, self.response]), stacklevel=3)
 
     # --- tables -------------------------------------------------------------------------------
     def tidy(self, conf_level: float = 0.95) -> pd.DataFrame:
-        """Coefficients (broom ``tidy.lm``): term, estimate, std_error, statistic, p_value, CI."""
+        """Coefficients (broom ``tidy.lm``): term, estimate, std_error, statistic, p_value, CI.
+
+        Under ``hc=`` the SEs are the sandwich SEs and t, p and CI use them with the residual df
+        (R ``lmtest::coeftest(fit, sandwich::vcovHC(fit, type))``).
+        """
+        conf_level = check_conf_level(conf_level, where="lm().tidy")
         se = np.sqrt(np.diag(self.vcov))
         t = self.coef / se
         q = stats.t.ppf(0.5 + conf_level / 2, self.df_residual)
@@ -101,24 +118,33 @@ class LinearModel(Result):
         partial_eta_sq_high`` (90% CI by noncentral F) and a ``Residuals`` row. Type 3 includes the
         ``(Intercept)`` row, as ``car::Anova(type = 3)``.
         """
-        if type not in (1, 2, 3):
-            raise SpecificationError(f"type must be 1, 2 or 3; got {type!r}.")
-        if type == 3 and self._sum_mf is None:
-            self._sum_mf = build(self.formula, self._data, reference=self._reference,
-                                 contrasts="sum", drop_aliased=self._drop_aliased)
+        if isinstance(type, bool) or type not in (1, 2, 3):
+            raise SpecificationError(f"lm().anova: type must be 1, 2 or 3; got {type!r}.")
         return anova_table(self._mf, type, self._sum_mf)
 
-    def emmeans(self, term: str, conf_level: float = 0.95) -> pd.DataFrame:
-        """Estimated marginal means of a factor (or ``"a:b"``), R ``emmeans`` defaults."""
-        return emmeans_table(self, term, conf_level)
+    def emmeans(self, term: str, by: str | list[str] | None = None, conf_level: float = 0.95) -> EmmeansResult:
+        """Estimated marginal means of a factor (or ``"a:b"``), R ``emmeans`` defaults.
 
-    def contrast(self, term: str, adjust: str = "tukey", conf_level: float = 0.95) -> pd.DataFrame:
+        ``by`` gives simple effects, as R ``emmeans(fit, ~ term | by)``. A note (and a
+        ``DataWarning``) says when the means average over a variable that interacts with ``term``.
+        """
+        conf_level = check_conf_level(conf_level, where="lm().emmeans")
+        return emmeans_table(self, term, conf_level, by=by)
+
+    def contrast(self, term: str, by: str | list[str] | None = None, adjust: str = "tukey",
+                 conf_level: float = 0.95) -> ContrastResult:
         """Pairwise differences of emmeans with SE, t, df, p, CI and Cohen's d (difference / sigma).
 
-        ``adjust`` as R ``pairs()``: ``"tukey"`` (default; equals ``"none"`` for two levels),
-        ``"none"`` or any :func:`~neuroimmune_stats.adjust_pvalues` method.
+        Each row's ``contrast`` names its direction (``"axial - radicular"``: emmeans order, first
+        minus second, as R ``pairs()``). ``by`` gives the differences within each level of ``by``
+        (R ``pairs(emmeans(fit, ~ term | by))``). ``adjust`` as R ``pairs()``: ``"tukey"`` (default;
+        equals ``"none"`` for two levels), ``"none"`` or any :func:`~neuroimmune_stats.adjust_pvalues`
+        method, applied within each ``by`` group.
         """
-        return contrast_table(self, term, adjust, conf_level)
+        if isinstance(by, str) and by.lower() in ("tukey", "none", "holm", "bonferroni", "bh", "fdr_bh"):
+            raise SpecificationError(f"lm().contrast: by={by!r} looks like a p-value adjustment; pass adjust={by!r}.")
+        conf_level = check_conf_level(conf_level, where="lm().contrast")
+        return contrast_table(self, term, adjust, conf_level, by=by)
 
     def adjusted_values(self, outcome: str | None = None, keep: str | None = None) -> pd.Series:
         """Response adjusted for nuisance terms: ``y - sum_c (x_c - mean(x_c)) * b_c``.
@@ -155,9 +181,11 @@ class LinearModel(Result):
         g = self.glance().iloc[0]
         res = np.quantile(self.residuals, [0, 0.25, 0.5, 0.75, 1])
         lines = [
-            f"Call: lm({self.formula})", "",
+            f"Call: {self.call}", "",
             f"n = {self.n} complete cases"
-            + (f"; excluded: {', '.join(self.excluded_ids)}" if self.excluded_ids else ""),
+            + (f"; {excluded_message('lm', list(self.excluded_ids), self.n)}" if self.excluded_ids else ""),
+            *([f"Standard errors: heteroscedasticity-consistent ({self.hc.upper()}, sandwich::vcovHC)"]
+              if self.hc else []),
             "", "Residuals:",
             "    Min      1Q  Median      3Q     Max",
             " ".join(f"{v:7.4g}" for v in res), "", "Coefficients:", format_table(tab), "---",
@@ -171,7 +199,7 @@ class LinearModel(Result):
 
 
 def lm(formula: str, data: pd.DataFrame, *, reference: Mapping[str, Any] | None = None,
-       drop_aliased: bool = False) -> LinearModel:
+       drop_aliased: bool = False, hc: str | None = None) -> LinearModel:
     """Fit an ordinary least-squares model from a Wilkinson formula, as R's ``lm``.
 
     Parameters
@@ -179,14 +207,18 @@ def lm(formula: str, data: pd.DataFrame, *, reference: Mapping[str, Any] | None 
     formula : str
         Formula such as ``"suvr_s1 ~ subtype + protocol + tspo_genotype"`` (formulaic engine, the
         one statsmodels' successors use; ``C(x, contr.treatment('b'))`` works too).
-    data : pandas.DataFrame
-        Not modified. Strings, categoricals, booleans and ``protocol``/``tspo_genotype``/``sex``/
+    data : pandas.DataFrame or ImputedData
+        Not modified and never read after the fit. An ``ImputedData`` gives the model pooled by
+        Rubin's rules (R ``mice::pool``). Strings, categoricals, booleans and ``protocol``/``tspo_genotype``/``sex``/
         ``subtype``/``scanner`` are factors (treatment coding, first level reference).
     reference : mapping, optional
         Reference level per factor, e.g. ``{"subtype": "radicular"}``.
     drop_aliased : bool, default=False
         Drop aliased (constant/collinear) columns with a ``RankDeficiencyWarning`` instead of
-        raising ``RankDeficiencyError``.
+        raising ``RankDeficiencyError``. The rank rule is the design layer's (R ``lm.fit``, 1e-7).
+    hc : {None, "hc0", "hc1", "hc2", "hc3", "hc4"}
+        Heteroscedasticity-consistent covariance (R ``sandwich::vcovHC``) for ``.tidy()``,
+        ``.emmeans()`` and ``.contrast()``; ANOVA tables stay classical F tests.
 
     Returns
     -------
@@ -215,7 +247,11 @@ def lm(formula: str, data: pd.DataFrame, *, reference: Mapping[str, Any] | None 
     >>> fit.n
     54
     """
-    return LinearModel(formula, data, reference=reference, drop_aliased=drop_aliased)
+    if is_imputed(data):
+        from ..missing.pool import pool_lm
+
+        return pool_lm(formula, data, reference=reference, drop_aliased=drop_aliased, hc=hc)  # type: ignore[arg-type, no-any-return]
+    return LinearModel(formula, data, reference=reference, drop_aliased=drop_aliased, hc=hc)
 
 
 __all__ = ["LinearModel", "lm"]

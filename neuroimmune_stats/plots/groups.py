@@ -132,7 +132,7 @@ def plot_adjusted_scatter(data: pd.DataFrame, x: str, y: str, covariates: str | 
     return ax
 
 
-def plot_forest(results: pd.DataFrame, ax: Any = None, alpha: float = 0.05) -> Any:
+def plot_forest(results: Any, ax: Any = None, alpha: float = 0.05) -> Any:
     """Forest plot of a :func:`~neuroimmune_stats.group_compare` table: adjusted difference ± CI.
 
     Rows with ``p_adj < alpha`` are drawn filled, the others hollow.

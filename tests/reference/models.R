@@ -1,5 +1,5 @@
 # Reference values for neuroimmune_stats.lm / group_compare (tests/test_models.py).
-# R 4.2.2 Patched (2022-11-10 r83330), car 3.1.1, emmeans 1.8.4.1, jsonlite 1.8.4 (Debian r-cran-*).
+# R 4.2.2 Patched (2022-11-10 r83330), car 3.1.1, emmeans 1.8.4.1, effectsize 0.8.3, jsonlite 1.8.4 (Debian r-cran-*).
 #
 # Input: models_input.csv (54 rows, missing suvr_s1 and bmi), written once by this Python snippet:
 #   d = nis.simulate_cohort(seed=2026); rng = np.random.default_rng(44)
@@ -7,18 +7,20 @@
 #          "suvr_thalamus","paindetect","fss"]]
 #   d.loc[rng.choice(54, 3, replace=False), "suvr_s1"] = nan; same with 2 for "bmi"
 # Run: cd tests/reference && Rscript models.R  -> models.json
-library(car); library(emmeans); library(jsonlite)
+library(car); library(emmeans); library(jsonlite); library(effectsize)
 d <- read.csv("models_input.csv", stringsAsFactors = FALSE)
 d$subtype <- factor(d$subtype); d$protocol <- factor(d$protocol); d$tspo_genotype <- factor(d$tspo_genotype)
 
+# partial eta squared 90% CI: the R function the docstring claims to follow (effectsize, two-sided).
+# effectsize finds the noncentrality bounds with optim (Nelder-Mead), which sometimes stops short; the
+# fixture records, per bound, whether effectsize's bound solves pf(F; df1, df2, ncp) = (1 -/+ level)/2
+# to 1e-6 (ok_low / ok_high), and the test compares where it does.
 eta_ci <- function(F, df1, df2, level = 0.90) {
+  e <- effectsize::F_to_eta2(F, df1, df2, ci = level, alternative = "two.sided")
   a <- (1 - level) / 2
-  b <- function(target) {
-    if (pf(F, df1, df2) <= target) return(0)
-    uniroot(function(ncp) pf(F, df1, df2, ncp) - target, c(0, max(10, F * df1 * 4) * 20), tol = 1e-13)$root
-  }
-  lo <- b(1 - a); hi <- b(a)
-  c(lo / (lo + df1 + df2 + 1), hi / (hi + df1 + df2 + 1))
+  ncp <- function(eta) eta * df2 / (1 - eta)
+  ok <- function(eta, target) eta == 0 && pf(F, df1, df2) <= target || abs(pf(F, df1, df2, ncp = ncp(eta)) - target) < 1e-6
+  c(e$CI_low, e$CI_high, ok(e$CI_low, 1 - a), ok(e$CI_high, a))
 }
 anova_df <- function(fit, type) {
   a <- Anova(fit, type = type)
@@ -27,8 +29,9 @@ anova_df <- function(fit, type) {
   out <- data.frame(term = terms, sum_sq = a[["Sum Sq"]], df = a[["Df"]], F = a[["F value"]],
                     p_value = a[["Pr(>F)"]])
   out$partial_eta_sq <- ifelse(terms == "Residuals", NA, out$sum_sq / (out$sum_sq + res))
-  ci <- t(sapply(seq_along(terms), function(i) if (terms[i] == "Residuals") c(NA, NA) else eta_ci(out$F[i], out$df[i], dfr)))
+  ci <- t(sapply(seq_along(terms), function(i) if (terms[i] == "Residuals") c(NA, NA, NA, NA) else eta_ci(out$F[i], out$df[i], dfr)))
   out$partial_eta_sq_low <- ci[, 1]; out$partial_eta_sq_high <- ci[, 2]
+  out$ok_low <- as.logical(ci[, 3]); out$ok_high <- as.logical(ci[, 4])
   out
 }
 tidy_lm <- function(fit) {

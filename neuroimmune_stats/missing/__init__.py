@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 _LAZY = {
     "ImputedData": "neuroimmune_stats.missing.imputed",
-    "impute": "neuroimmune_stats.missing.impute",
+    "impute": "neuroimmune_stats.missing.chained",
     "pool_lm": "neuroimmune_stats.missing.pool",
     "pool_group_compare": "neuroimmune_stats.missing.pool",
     "pool_correlate": "neuroimmune_stats.missing.pool",
     "pool_table_one": "neuroimmune_stats.missing.pool",
     "mediate_imputed": "neuroimmune_stats.missing.pool",
-    "rubin": "neuroimmune_stats.missing.rubin",
+    "rubin": "neuroimmune_stats.missing.rules",
     "mediate_fiml": "neuroimmune_stats.missing.fiml",
 }
 
@@ -48,11 +48,11 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .chained import impute
     from .fiml import mediate_fiml
-    from .impute import impute
     from .imputed import ImputedData
     from .pool import mediate_imputed, pool_correlate, pool_group_compare, pool_lm, pool_table_one
-    from .rubin import rubin
+    from .rules import rubin
 
 __all__ = ["ImputedData", "impute", "is_imputed", "mediate_fiml", "mediate_imputed", "pool_correlate",
            "pool_group_compare", "pool_lm", "pool_table_one", "rubin"]

@@ -71,6 +71,9 @@ class ImputedData(Sequence[pd.DataFrame]):
         self.maxit = maxit
         self.seed = seed
         self.donors = donors
+        #: mean of the imputed values per iteration (maxit, m, columns), as mice's chainMean
+        self.chain_means: np.ndarray | None = None
+        self.chain_columns: list[str] = []
 
     # ----------------------------------------------------------------- construction
     @classmethod
@@ -123,8 +126,8 @@ class ImputedData(Sequence[pd.DataFrame]):
                     raise SpecificationError(f"{WHAT}.from_frames: frames[{i}] lists the subjects in another "
                                              f"order (or other subjects) than frames[0] ({ID_COLUMN!r}).")
         copies = [f.copy() for f in frames]
-        for c in copies:
-            c.index = pd.RangeIndex(len(c))
+        for cp in copies:
+            cp.index = pd.RangeIndex(len(cp))
         if data is not None:
             if not isinstance(data, pd.DataFrame) or len(data) != len(first):
                 raise SpecificationError(f"{WHAT}.from_frames: data must be the incomplete DataFrame with "
@@ -248,7 +251,7 @@ class ImputedData(Sequence[pd.DataFrame]):
         """
         where = self.where
         cols = [c for c in where.columns if bool(where[c].any())]
-        cols.sort(key=lambda c: int(where[c].sum()))
+        cols.sort(key=lambda c: int(where[c].to_numpy().sum()))
         obs = (~where[cols]).astype(int)
         if cols:
             grouped = obs.value_counts(sort=False).reset_index(name="n")
@@ -258,7 +261,7 @@ class ImputedData(Sequence[pd.DataFrame]):
         grouped = grouped.sort_values(["n_missing", "n"], ascending=[True, False], kind="stable")
         grouped = grouped.reset_index(drop=True)
         grouped.insert(0, "pattern", [str(i + 1) for i in range(len(grouped))])
-        total = {"pattern": "total", **{c: int(where[c].sum()) for c in cols}, "n": len(where),
+        total: dict[str, Any] = {"pattern": "total", **{c: int(where[c].sum()) for c in cols}, "n": len(where),
                  "n_missing": int(where[cols].to_numpy().sum()) if cols else 0}
         out = pd.concat([grouped, pd.DataFrame([total])], ignore_index=True)
         for c in [*cols, "n", "n_missing"]:

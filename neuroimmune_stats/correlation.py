@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from ._params import check_choice, check_conf_level
-from .design import as_list, check_frame, excluded_message, model_frame, resolve_columns, warn_excluded
+from .design import as_list, check_frame, check_rank, excluded_message, model_frame, resolve_columns, warn_excluded
 from .exceptions import InsufficientDataError, SpecificationError
 from .missing import is_imputed
 from .multiplicity import adjust_pvalues, check_method
@@ -33,7 +33,9 @@ def _one(data: pd.DataFrame, x: str, y: str, covs: list[str], method: str, conf_
     a, b = (_rank(a0), _rank(b0)) if method == "spearman" else (a0, b0)
     k = 0
     if covs:
-        Z, _ = fr.design("covariates")
+        Z, names = fr.design("covariates")
+        for col, v in ((x, a0), (y, b0)):  # the same rank rule as lm(y ~ x + covariates)
+            check_rank(np.column_stack([Z, v]), [*names, col], what=what)
         if method == "spearman":
             Z = np.column_stack([Z[:, 0], *[_rank(c) for c in Z[:, 1:].T]])
         k = Z.shape[1] - 1

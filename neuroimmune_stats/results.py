@@ -35,7 +35,7 @@ TIDY_COLUMNS = (
 
 #: identifier and descriptor columns every result may carry
 ID_COLUMNS = ("outcome", "x", "m", "y", "w", "w_value", "model", "variable", "contrast", "method", "level",
-              "group", "term_label", "r", "fmi", "m_imputations")
+              "group", "term_label", "r", "fmi", "mediator", "label", "stratum", "rho", "test")
 
 
 def tidy_column_ok(col: str, extras: tuple[str, ...] = ()) -> bool:
@@ -43,12 +43,14 @@ def tidy_column_ok(col: str, extras: tuple[str, ...] = ()) -> bool:
 
     Examples
     --------
-    >>> tidy_column_ok("a_std_error"), tidy_column_ok("a_se"), tidy_column_ok("sobel_p")
-    (True, False, False)
+    >>> tidy_column_ok("a_std_error"), tidy_column_ok("estimate_bayes"), tidy_column_ok("a_se"), tidy_column_ok("sobel_p")
+    (True, True, False, False)
     """
     if col in TIDY_COLUMNS or col in ID_COLUMNS or col in extras:
         return True
-    return any(col.endswith("_" + v) for v in TIDY_COLUMNS if v != "n")
+    # qualified vocabulary names: ``a_std_error``, ``boot_conf_low`` (prefix) or ``estimate_bayes`` (suffix)
+    return any(col.endswith("_" + v) for v in TIDY_COLUMNS if v != "n") or any(
+        col.startswith(v + "_") for v in (*TIDY_COLUMNS, *ID_COLUMNS) if len(v) > 1)
 
 
 class Result(ABC):

@@ -1,0 +1,124 @@
+"""The same data get the same decisions in every analysis (one model frame under all of them).
+
+The same collinear / inf / NaN / single-level frames go through lm, group_compare, correlate,
+permutation_test, mediate, bayes_mediate and evaluate_classifier: the same accept/reject decision,
+the same n, the same excluded IDs, one warning naming them; group_compare equals lm().anova(2)
+wherever both run.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import neuroimmune_stats as nis
+from neuroimmune_stats.exceptions import DataWarning, RankDeficiencyError, SpecificationError
+
+BAD_ID = "P-012"
+
+# every analysis asked the same question: suvr_s1 with fss, adjusted for protocol and bmi
+RUNS: dict[str, Callable[[pd.DataFrame], Any]] = {
+    "lm": lambda d: nis.lm("suvr_s1 ~ subtype + fss + protocol + bmi", d),
+    "group_compare": lambda d: nis.group_compare(d, "suvr_s1", covariates=["fss", "protocol", "bmi"]),
+    "correlate": lambda d: nis.correlate(d, "suvr_s1", "fss", covariates=["subtype", "protocol", "bmi"]),
+    "permutation_test": lambda d: nis.permutation_test(d, "suvr_s1", covariates=["fss", "protocol", "bmi"],
+                                                       n_permutations=49, seed=1),
+    "mediate": lambda d: nis.mediate(d, "subtype_num", "fss", "suvr_s1", covariates=["protocol", "bmi"],
+                                     n_boot=50, seed=1),
+    "bayes_mediate": lambda d: nis.bayes_mediate(d, "subtype_num", "fss", "suvr_s1", covariates=["protocol", "bmi"],
+                                                 method="exact", draws=200, seed=1),
+    "evaluate_classifier": lambda d: nis.evaluate_classifier(d, ["suvr_s1", "fss"], covariates=["protocol", "bmi"],
+                                                             n_splits=3, n_repeats=1, n_permutations=0, seed=1),
+}
+
+
+@pytest.fixture(scope="module")
+def base() -> pd.DataFrame:
+    df = nis.simulate_cohort(seed=11)
+    df = df.assign(subject_id=[f"P-{i:03d}" for i in range(1, len(df) + 1)],
+                   subtype_num=(df["subtype"].astype(str) == "radicular").astype(float))
+    return df.dropna(subset=["fss", "suvr_s1", "bmi"]).reset_index(drop=True)
+
+
+def _run(name: str, data: pd.DataFrame) -> tuple[Any, list[str]]:
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        res = RUNS[name](data)
+    return res, [str(w.message) for w in rec if issubclass(w.category, DataWarning)]
+
+
+@pytest.mark.parametrize("name", sorted(RUNS))
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_missing_and_nonfinite_are_excluded_alike(base, name, bad):
+    data = base.copy()
+    data.loc[data["subject_id"] == BAD_ID, "suvr_s1"] = bad
+    res, msgs = _run(name, data)
+    assert res.n == len(base) - 1, name
+    assert tuple(res.excluded_ids) == (BAD_ID,), name
+    assert sum(BAD_ID in m for m in msgs) == 1, (name, msgs)
+
+
+@pytest.mark.parametrize("name", sorted(RUNS))
+def test_collinear_covariate_rejected_everywhere(base, name):
+    rng = np.random.default_rng(0)
+    data = base.assign(bmi=lambda d: 2.0 * d["fss"] + 1.0 + rng.normal(scale=1e-9, size=len(d)))
+    if name in ("mediate", "bayes_mediate", "evaluate_classifier"):
+        data = base.assign(bmi=lambda d: 3.0 * (d["protocol"].astype(str) == str(d["protocol"].iloc[0])) + 1e-10)
+    with pytest.raises(RankDeficiencyError):
+        _run(name, data)
+
+
+@pytest.mark.parametrize("name", sorted(RUNS))
+def test_single_level_factor_rejected_everywhere(base, name):
+    data = base[base["protocol"] == base["protocol"].iloc[0]]
+    with pytest.raises(SpecificationError, match="protocol"):
+        _run(name, data)
+
+
+def test_group_compare_equals_lm_anova2(base):
+    data = base.copy()
+    data.loc[3, "suvr_s1"] = np.inf
+    gc, _ = _run("group_compare", data)
+    fit, _ = _run("lm", data)
+    row = fit.anova(2).set_index("term").loc["subtype"]
+    got = gc.tidy().iloc[0]
+    assert got["F"] == pytest.approx(row["F"], rel=1e-10)
+    assert got["p_value"] == pytest.approx(row["p_value"], rel=1e-10)
+    assert got["n"] == fit.n
+    assert got["contrast"] == "radicular - axial"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        ref = nis.group_compare(data, "suvr_s1", covariates=["fss", "protocol", "bmi"], reference="radicular")
+    assert ref.tidy()["contrast"].iloc[0] == "axial - radicular"
+    assert ref.tidy()["estimate"].iloc[0] == pytest.approx(-got["estimate"], rel=1e-12)
+
+
+def test_factor_codes_as_written_and_parameter_messages(base):
+    data = base.assign(protocol=base["protocol"].astype(int))
+    fit = nis.lm("suvr_s1 ~ subtype + protocol", data)
+    assert fit.frame["protocol"].cat.categories.tolist() == [1, 2]
+    assert (fit.frame["protocol"] == 2).sum() == (data["protocol"] == 2).sum()
+    with pytest.raises(SpecificationError, match="conf_level"):
+        nis.correlate(data, "suvr_s1", "fss", conf_level=1.5)
+    with pytest.raises(SpecificationError, match="conf_level"):
+        nis.group_compare(data, "suvr_s1", conf_level=0)
+    with pytest.raises(SpecificationError, match="correction must be one of"):
+        nis.group_compare(data, "suvr_s1", correction="bogus")
+    with pytest.raises(SpecificationError, match="correction must be one of"):
+        nis.correlate(data, "suvr_s1", "fss", correction="bogus")
+
+
+def test_seed_streams_differ_between_analyses(base):
+    a = nis.mediate(base, "subtype_num", "fss", "suvr_s1", n_boot=200, seed=5)
+    b = nis.mediate(base, "subtype_num", "fss", "suvr_s1", n_boot=200, seed=5)
+    pd.testing.assert_frame_equal(a.tidy(), b.tidy())
+    from neuroimmune_stats._rng import analysis_seed
+
+    draws = {name: np.random.default_rng(analysis_seed(5, name)).random(4)
+             for name in ("mediate", "bayes_mediate", "permutation_test", "evaluate_classifier", "impute")}
+    assert len({tuple(v) for v in draws.values()}) == len(draws)

@@ -59,7 +59,8 @@ def test_example_cohort_matches_sva(cohort: pd.DataFrame, key: str, parametric: 
 
 def test_fixture_is_the_example_cohort(cohort: pd.DataFrame) -> None:
     df = nis.load_example().reset_index(drop=True)
-    assert list(df["subject_id"]) == list(cohort["subject_id"])
+    # the same subjects in the same order (the example's ID spelling may gain a "sub-" prefix)
+    assert [s.removeprefix("sub-") for s in df["subject_id"]] == list(cohort["subject_id"])
     feats = FIX["cohort"]["features"]
     np.testing.assert_allclose(df[feats].to_numpy(dtype=float), cohort[feats].to_numpy(), atol=1e-12)
     assert list(df["subtype"].astype(str)) == list(cohort["subtype"])

@@ -198,7 +198,7 @@ class SubtypeClassifier(ClassifierMixin, BaseEstimator):
         if not confounds and not self.harmonize:
             F = validate_data(self, X, reset=reset, dtype=np.float64)
             return F, np.empty((F.shape[0], 0))
-        if all(isinstance(c, (int, np.integer)) and not isinstance(c, bool) for c in confounds):
+        if confounds and all(isinstance(c, (int, np.integer)) and not isinstance(c, bool) for c in confounds):
             A = validate_data(self, X, reset=reset, dtype=np.float64)
             pos = [int(c) for c in confounds]
             if max(pos) >= A.shape[1] or min(pos) < -A.shape[1]:

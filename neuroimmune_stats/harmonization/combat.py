@@ -109,8 +109,10 @@ def fit_combat(
     B, q = n_levels, mod.shape[1]
     O = _onehot(codes, B)
     X = np.column_stack([O, mod])
-    XtX = np.einsum("kn,ni,nj->kij", M, X, X)
-    XtY = np.einsum("kn,ni,np->kip", M, X, Y)
+    d = X.shape[1]
+    # Gram matrices of every fit as one matrix product each (BLAS), not a loop over fits
+    XtX = (M @ (X[:, :, None] * X[:, None, :]).reshape(n, d * d)).reshape(-1, d, d)
+    XtY = (M @ (X[:, :, None] * Y[:, None, :]).reshape(n, d * p)).reshape(-1, d, p)
     if M.shape[0] == 1:
         try:
             beta = np.linalg.solve(XtX, XtY)
@@ -129,15 +131,14 @@ def fit_combat(
         )
     n_tot = nb.sum(axis=1)
     grand = np.einsum("kb,kbp->kp", nb / n_tot[:, None], beta[:, :B])
-    fitted = np.einsum("ni,kip->knp", X, beta)
-    var_pooled = np.einsum("kn,knp->kp", M, (Y[None] - fitted) ** 2) / n_tot[:, None]
+    resid = Y[None] - X @ beta
+    var_pooled = (M[:, None, :] @ resid**2)[:, 0] / n_tot[:, None]
     sd = np.sqrt(var_pooled)
-    cov_part = np.einsum("nq,kqp->knp", mod, beta[:, B:]) if q else 0.0
+    cov_part = mod @ beta[:, B:] if q else 0.0
     s = (Y[None] - grand[:, None, :] - cov_part) / sd[:, None, :]
-    MO = M[:, :, None] * O[None]  # (k, n, B)
-    gamma_hat = np.einsum("knb,knp->kbp", MO, s) / nb[..., None]
-    dev = s - np.einsum("nb,kbp->knp", O, gamma_hat)
-    ssc = np.einsum("knb,knp->kbp", MO, dev**2)
+    MOt = M[:, None, :] * O.T[None]  # (k, B, n): training rows of each batch
+    gamma_hat = (MOt @ s) / nb[..., None]
+    ssc = MOt @ (s - O @ gamma_hat) ** 2
     delta_hat = ssc / (nb[..., None] - 1)
     _check_scale(var_pooled, delta_hat, Y, names, levels)
     mod_mean = (M @ mod) / n_tot[:, None] if q else np.zeros((M.shape[0], 0))

@@ -57,13 +57,17 @@ class _Simulation:
         self.expand = {c: [c] for c in self.cnames}
         self.cov_eq = {"m:m": list(self.cnames), "y": list(self.cnames)}
 
-    def __call__(self, seed: np.random.SeedSequence) -> bool:
+    def data(self, seed: np.random.SeedSequence) -> np.ndarray:
+        """The simulated data set of ``seed``: columns x, m, y, then the covariates."""
         z = np.random.default_rng(sub_seed(seed, 0)).standard_normal((self.n, 3 + self.k))
         x = z[:, 0]
         m = self.a * x + z[:, 1]
         y = self.c_prime * x + self.b * m + z[:, 2]
-        prep = _assemble("x", ["m"], "y", False, np.column_stack([x, m, y]), z[:, 3:], self.cnames,
-                         self.expand, self.cov_eq, ())
+        return np.column_stack([x, m, y, z[:, 3:]])
+
+    def __call__(self, seed: np.random.SeedSequence) -> bool:
+        d = self.data(seed)
+        prep = _assemble("x", ["m"], "y", False, d[:, :3], d[:, 3:], self.cnames, self.expand, self.cov_eq, ())
         engine = Engine(prep)
         col = next(i for i, lab in enumerate(engine.labels) if lab.term == "indirect")
         est = engine.effects(engine.moments_full())[0][0, [col]]

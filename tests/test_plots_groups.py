@@ -32,15 +32,46 @@ def test_figure1_points_are_adjusted_values(cohort):
     plotted = np.sort(np.concatenate([c.get_offsets()[:, 1] for c in ax.collections if len(c.get_offsets())
                                       and c.get_offsets().shape[0] > 1]))
     np.testing.assert_allclose(plotted, np.sort(fit.adjusted_values().to_numpy()))
-    assert {t.get_text() for t in ax.get_legend().get_texts()} == {"protocol 1", "protocol 2"}
-    assert fit.plot().get_ylabel() == "suvr_s1 (adjusted)"
+    assert {t.get_text() for t in ax.get_legend().get_texts()} == {"Protocol 1", "Protocol 2"}
+    assert fit.plot().get_ylabel() == "S1 SUVR (adjusted)"
+    plt.close("all")
+
+
+def test_figure1_significance_mark_is_the_model_test(cohort):
+    fit = nis.lm("suvr_s1 ~ subtype + protocol + tspo_genotype", cohort)
+    p = fit.anova(2).set_index("term").loc["subtype", "p_value"]
+    ax = plot_group_values(cohort, "suvr_s1", covariates=["protocol", "tspo_genotype"])
+    marks = [t.get_text() for t in ax.texts]
+    stars = "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""
+    assert marks == [f"p = {p:.3f}".replace("0.", ".") + stars]
+    # a corrected p from group_compare replaces it; annotate=False draws none
+    ax2 = plot_group_values(cohort, "suvr_s1", covariates=["protocol"], p_value=0.0004)
+    assert [t.get_text() for t in ax2.texts] == ["p < .001***"]
+    assert not plot_group_values(cohort, "suvr_s1", annotate=False).texts
+    plt.close("all")
+
+
+def test_labels_reach_every_group_figure(cohort):
+    labels = {"suvr_s1": "S1 [11C]PBR28 SUVR", "subtype": "Pain subtype", "protocol": "Scan protocol",
+              "paindetect": "painDETECT"}
+    ax = plot_group_values(cohort, "suvr_s1", covariates=["protocol"], labels=labels)
+    assert ax.get_ylabel() == "S1 [11C]PBR28 SUVR (adjusted)" and ax.get_xlabel() == "Pain subtype"
+    assert {t.get_text() for t in ax.get_legend().get_texts()} == {"Scan protocol 1", "Scan protocol 2"}
+    ax = plot_adjusted_scatter(cohort, "suvr_s1", "paindetect", covariates="protocol", labels=labels)
+    assert ax.get_ylabel() == "painDETECT (adjusted)"
+    df = cohort.copy()
+    df.attrs["labels"] = {"paindetect": "PD-Q score"}
+    assert plot_adjusted_scatter(df, "suvr_s1", "paindetect").get_ylabel() == "PD-Q score"
+    res = nis.group_compare(cohort, ["suvr_s1", "suvr_thalamus"], covariates=["protocol"])
+    ticks = [t.get_text() for t in plot_forest(res, labels=labels).get_yticklabels()]
+    assert ticks == ["S1 [11C]PBR28 SUVR", "THALAMUS SUVR"] or ticks[0] == "S1 [11C]PBR28 SUVR"
     plt.close("all")
 
 
 def test_scatter_reports_partial_r(cohort):
     ax = plot_adjusted_scatter(cohort, "suvr_s1", "paindetect", covariates=["protocol", "tspo_genotype"])
     r = nis.correlate(cohort, "suvr_s1", "paindetect", covariates=["protocol", "tspo_genotype"]).tidy()["r"].iloc[0]
-    assert f"r = {r:.2f}" in ax.texts[0].get_text()
+    assert f"r = {r:.2f}".replace("0.", ".", 1) in ax.texts[0].get_text()
     line = ax.get_lines()[0].get_xydata()
     slope = (line[-1, 1] - line[0, 1]) / (line[-1, 0] - line[0, 0])
     assert np.sign(slope) == np.sign(r)
@@ -50,9 +81,13 @@ def test_scatter_reports_partial_r(cohort):
 def test_forest(cohort):
     res = nis.group_compare(cohort, "suvr_*", covariates=["protocol", "tspo_genotype"])
     ax = plot_forest(res)
-    assert [t.get_text() for t in ax.get_yticklabels()] == res.tidy()["outcome"].tolist()
+    from neuroimmune_stats.format import label_for
+
+    assert [t.get_text() for t in ax.get_yticklabels()] == [label_for(o) for o in res.tidy()["outcome"]]
+    assert ax.get_xlabel().startswith(res.tidy()["contrast"].iloc[0])
+    assert res.plot().get_yticklabels()[0].get_text() == label_for(res.tidy()["outcome"].iloc[0])
     with pytest.raises(SpecificationError, match="group_compare"):
-        plot_forest(res.drop(columns="estimate"))
+        plot_forest(res.tidy().drop(columns="estimate"))
     plt.close("all")
 
 

@@ -6,7 +6,7 @@ Every function accepts ``ax=None`` (a new figure is made) and returns the Axes i
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -14,15 +14,22 @@ import pandas as pd
 
 from ..design import as_list, complete_cases, covariate_matrix, numeric_column
 from ..exceptions import SpecificationError
+from ..format import format_p, label_for, result_labels
+from ..results import signif_stars
 from ._axes import GROUP_COLOURS, PROTOCOL_MARKERS, get_ax
 
 
 def plot_adjusted_groups(model: Any, term: str | None = None, marker_by: str | None = "protocol",
-                         ax: Any = None) -> Any:
-    """Adjusted response of a fitted :func:`~neuroimmune_stats.lm` per level of ``term``.
+                         ax: Any = None, labels: Mapping[str, str] | None = None, p_value: float | None = None,
+                         annotate: bool = True) -> Any:
+    """Adjusted response of a fitted :func:`~neuroimmune_stats.lm` per level of ``term`` (paper Figure 1).
 
     Points are the values adjusted for every other model term (held at their means), marked by
     ``marker_by`` (e.g. triangle = protocol 1, circle = protocol 2); bars are the group mean ± SD.
+    With ``annotate`` a bracket over the groups carries the test of ``term`` (APA p with the
+    paper's stars: ``*`` < .05, ``**`` < .01, ``***`` < .001): the model's type II F test, or
+    ``p_value`` when given (e.g. the corrected p of :func:`~neuroimmune_stats.group_compare`).
+    ``labels`` maps column names to display labels (default: those stored on the model).
 
     Examples
     --------
@@ -30,7 +37,9 @@ def plot_adjusted_groups(model: Any, term: str | None = None, marker_by: str | N
     >>> fit = nis.lm("suvr_s1 ~ subtype + protocol + tspo_genotype", nis.simulate_cohort(seed=1))
     >>> ax = plot_adjusted_groups(fit)
     >>> ax.get_ylabel()
-    'suvr_s1 (adjusted)'
+    'S1 SUVR (adjusted)'
+    >>> [t.get_text() for t in ax.texts if t.get_text().startswith("p")]
+    ['p = .020*']
     """
     terms = [t for t in model._mf.terms if t != "(Intercept)"]
     term = terms[0] if term is None else term
@@ -56,18 +65,43 @@ def plot_adjusted_groups(model: Any, term: str | None = None, marker_by: str | N
                            marker=PROTOCOL_MARKERS[j % len(PROTOCOL_MARKERS)],
                            label=f"{marker_by} {ml}" if i == 0 else None)
         ax.errorbar(i + 0.3, vals.mean(), yerr=vals.std(ddof=1), fmt="o", color="black", capsize=4)
+    lab = result_labels(model, labels)
     ax.set_xticks(range(len(groups.cat.categories)), [str(c) for c in groups.cat.categories])
-    ax.set_xlabel(term)
-    ax.set_ylabel(f"{model.response} (adjusted)")
+    ax.set_xlabel(label_for(term, lab))
+    ax.set_ylabel(f"{label_for(model.response, lab)} (adjusted)")
     if marks is not None:
-        ax.legend(frameon=False, fontsize="small")
+        ax.legend(frameon=False, fontsize="small",
+                  labels=[f"{label_for(marker_by, lab)} {ml}" for ml in mark_levels])
+    if annotate and len(groups.cat.categories) >= 2:
+        if p_value is None:
+            table = model.anova(2)
+            hit = table[table["term"] == term]
+            p_value = float(hit["p_value"].iloc[0]) if len(hit) else None
+        if p_value is not None and np.isfinite(p_value):
+            _significance_bracket(ax, 0, len(groups.cat.categories) - 1, adj.to_numpy(), p_value)
     return ax
+
+
+def _significance_bracket(ax: Any, x0: float, x1: float, values: np.ndarray, p: float) -> None:
+    """A bracket above the data from group ``x0`` to ``x1`` labelled with the APA p and stars."""
+    finite = values[np.isfinite(values)]
+    top, span = float(finite.max()), float(np.ptp(finite)) or 1.0
+    y, h = top + 0.08 * span, 0.03 * span
+    ax.plot([x0, x0, x1, x1], [y, y + h, y + h, y], color="black", lw=1.0)
+    ax.text((x0 + x1) / 2, y + 1.5 * h, f"{format_p(p, prefix=True)}{signif_stars(p).rstrip('.')}",
+            ha="center", va="bottom", fontsize="small")
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(lo, max(hi, y + 0.2 * span))
 
 
 def plot_group_values(data: pd.DataFrame, outcome: str, group: str = "subtype",
                       covariates: str | Iterable[str] = (), marker_by: str | None = "protocol",
-                      ax: Any = None) -> Any:
+                      ax: Any = None, labels: Mapping[str, str] | None = None, p_value: float | None = None,
+                      annotate: bool = True) -> Any:
     """Paper Figure 1: ``outcome`` adjusted for ``covariates`` per group, mean ± SD, points by protocol.
+
+    The bracket carries the test of ``group`` (``p_value`` to show e.g. a corrected p instead);
+    ``labels`` maps columns to display labels (default: ``data.attrs["labels"]``).
 
     Examples
     --------
@@ -79,7 +113,9 @@ def plot_group_values(data: pd.DataFrame, outcome: str, group: str = "subtype",
     from ..models import lm
 
     rhs = " + ".join([group, *as_list(covariates)])
-    return plot_adjusted_groups(lm(f"{outcome} ~ {rhs}", data), term=group, marker_by=marker_by, ax=ax)
+    lab = {**dict(data.attrs.get("labels") or {}), **dict(labels or {})}
+    return plot_adjusted_groups(lm(f"{outcome} ~ {rhs}", data), term=group, marker_by=marker_by, ax=ax,
+                                labels=lab, p_value=p_value, annotate=annotate)
 
 
 def _residualise(v: np.ndarray, Z: np.ndarray) -> np.ndarray:
@@ -88,7 +124,8 @@ def _residualise(v: np.ndarray, Z: np.ndarray) -> np.ndarray:
 
 
 def plot_adjusted_scatter(data: pd.DataFrame, x: str, y: str, covariates: str | Iterable[str] = (),
-                          group: str | None = "subtype", ax: Any = None) -> Any:
+                          group: str | None = "subtype", ax: Any = None,
+                          labels: Mapping[str, str] | None = None) -> Any:
     """Paper Figures 4/5: ``y`` against ``x``, both adjusted for ``covariates``, fit line and r.
 
     The annotated r is the (partial) Pearson correlation of :func:`~neuroimmune_stats.correlate`.
@@ -98,9 +135,11 @@ def plot_adjusted_scatter(data: pd.DataFrame, x: str, y: str, covariates: str | 
     >>> import neuroimmune_stats as nis
     >>> ax = plot_adjusted_scatter(nis.simulate_cohort(seed=1), "suvr_s1", "paindetect", covariates="protocol")
     >>> ax.get_xlabel()
-    'suvr_s1 (adjusted)'
+    'S1 SUVR (adjusted)'
     """
     from ..correlation import correlate
+
+    lab = {**dict(data.attrs.get("labels") or {}), **dict(labels or {})}
 
     covs = as_list(covariates)
     cols = list(dict.fromkeys([x, y, *covs, *([group] if group and group in data else [])]))
@@ -125,17 +164,19 @@ def plot_adjusted_scatter(data: pd.DataFrame, x: str, y: str, covariates: str | 
     slope, intercept = np.polyfit(a, b, 1)
     xs = np.linspace(a.min(), a.max(), 50)
     ax.plot(xs, intercept + slope * xs, color="black", lw=1.2)
-    ax.text(0.02, 0.97, f"r = {res['r']:.2f}, p = {res['p_value']:.3g}, n = {res['n']}",
+    r_text = f"{res['r']:.2f}".replace("0.", ".", 1)
+    ax.text(0.02, 0.97, f"r = {r_text}, {format_p(res['p_value'], prefix=True)}, n = {res['n']}",
             transform=ax.transAxes, va="top", fontsize="small")
-    ax.set_xlabel(f"{x} (adjusted)" if covs else x)
-    ax.set_ylabel(f"{y} (adjusted)" if covs else y)
+    ax.set_xlabel(f"{label_for(x, lab)} (adjusted)" if covs else label_for(x, lab))
+    ax.set_ylabel(f"{label_for(y, lab)} (adjusted)" if covs else label_for(y, lab))
     return ax
 
 
-def plot_forest(results: Any, ax: Any = None, alpha: float = 0.05) -> Any:
-    """Forest plot of a :func:`~neuroimmune_stats.group_compare` table: adjusted difference ± CI.
+def plot_forest(results: Any, ax: Any = None, alpha: float = 0.05, labels: Mapping[str, str] | None = None) -> Any:
+    """Forest plot of a :func:`~neuroimmune_stats.group_compare` result (or its tidy frame): difference ± CI.
 
-    Rows with ``p_adj < alpha`` are drawn filled, the others hollow.
+    Rows with ``p_adj < alpha`` are drawn filled, the others hollow; outcomes are shown by their
+    display labels (``labels``, else those stored on the result).
 
     Examples
     --------
@@ -146,6 +187,7 @@ def plot_forest(results: Any, ax: Any = None, alpha: float = 0.05) -> Any:
     True
     """
     need = {"outcome", "estimate", "conf_low", "conf_high"}
+    lab = result_labels(results, labels) if not isinstance(results, pd.DataFrame) else dict(labels or {})
     if hasattr(results, "tidy") and not isinstance(results, pd.DataFrame):
         results = results.tidy()
     if not isinstance(results, pd.DataFrame) or not need <= set(results.columns):
@@ -158,8 +200,9 @@ def plot_forest(results: Any, ax: Any = None, alpha: float = 0.05) -> Any:
     ax.scatter(est[sig], ypos[sig], color=GROUP_COLOURS[1], zorder=3, s=30)
     ax.scatter(est[~sig], ypos[~sig], facecolor="white", edgecolor="black", zorder=3, s=30)
     ax.axvline(0, color="grey", lw=0.8, ls="--")
-    ax.set_yticks(ypos, results["outcome"].astype(str).tolist())
-    ax.set_xlabel("adjusted difference (95% CI)")
+    ax.set_yticks(ypos, [label_for(o, lab) for o in results["outcome"].astype(str)])
+    what = str(results["contrast"].iloc[0]) if "contrast" in results and len(results) else "adjusted difference"
+    ax.set_xlabel(f"{what} (95% CI)")
     return ax
 
 

@@ -24,7 +24,7 @@ from .cases import (
     warn_excluded,
 )
 from .columns import ALWAYS_FACTORS, ID_COLUMN, as_list, check_frame, is_factor, resolve_columns, subject_ids
-from .factors import FactorCoder, as_factor, covariate_matrix
+from .factors import FactorCoder, as_factor, clean_level, covariate_matrix
 from .frame import Frame, model_frame
 from .linalg import HC_TYPES, RANK_TOL, OLSFit, aliased_columns, check_rank, hc_vcov, ols
 
@@ -42,6 +42,7 @@ __all__ = [
     "as_list",
     "check_frame",
     "check_rank",
+    "clean_level",
     "complete_cases",
     "complete_mask",
     "covariate_matrix",

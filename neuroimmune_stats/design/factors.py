@@ -21,7 +21,7 @@ from .columns import is_factor
 Contrasts = Literal["treatment", "sum"]
 
 
-def _clean_level(v: Any) -> Any:
+def clean_level(v: Any) -> Any:
     if isinstance(v, bool | np.bool_):
         return bool(v)
     if isinstance(v, float | np.floating) and float(v).is_integer():
@@ -44,11 +44,11 @@ def as_factor(s: pd.Series, levels: Sequence[Any] | None = None) -> pd.Series:
     """
     if isinstance(s.dtype, pd.CategoricalDtype):
         cat = s.cat.remove_unused_categories()
-        cats = [_clean_level(c) for c in cat.cat.categories]
+        cats = [clean_level(c) for c in cat.cat.categories]
         if cats != list(cat.cat.categories) and len(set(cats)) == len(cats):
             cat = cat.cat.rename_categories(cats)
     else:
-        vals = s.map(_clean_level) if s.dtype == object or pd.api.types.is_float_dtype(s.dtype) else s
+        vals = s.map(clean_level) if s.dtype == object or pd.api.types.is_float_dtype(s.dtype) else s
         if pd.api.types.is_float_dtype(s.dtype):
             finite = s.dropna()
             if len(finite) and np.all(np.mod(finite.to_numpy(dtype=float), 1) == 0):
@@ -160,4 +160,4 @@ def covariate_matrix(
     return np.column_stack(cols).astype(float), names
 
 
-__all__ = ["Contrasts", "FactorCoder", "as_factor", "covariate_matrix"]
+__all__ = ["Contrasts", "FactorCoder", "as_factor", "clean_level", "covariate_matrix"]

@@ -42,6 +42,7 @@ _EXPORTS: dict[str, str] = {
     "mediate": "neuroimmune_stats.mediation",
     "mediation_grid": "neuroimmune_stats.mediation",
     "mediation_sensitivity": "neuroimmune_stats.mediation",
+    "moderation": "neuroimmune_stats.mediation",
     "bayes_mediate": "neuroimmune_stats.bayes",
     "compare_mediation": "neuroimmune_stats.bayes",
     # classification
@@ -86,7 +87,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         validate,
     )
     from .harmonization import ComBat, HarmonizeResult, harmonize
-    from .mediation import mediate, mediation_grid, mediation_sensitivity
+    from .mediation import mediate, mediation_grid, mediation_sensitivity, moderation
     from .models import group_compare, lm
     from .multiplicity import adjust_pvalues
     from .permutation import permutation_test

@@ -22,7 +22,12 @@ MODERATED_COLUMNS = (
 )
 
 
+def _none(v: Any) -> Any:
+    return None if v is None or (isinstance(v, float | np.floating) and np.isnan(v)) else v
+
+
 def _same(a: Any, b: Any) -> bool:
+    a, b = _none(a), _none(b)
     if a is None or b is None:
         return a is None and b is None
     if isinstance(a, float | int | np.floating | np.integer) and isinstance(b, float | int | np.floating | np.integer):

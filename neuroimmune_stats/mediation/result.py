@@ -45,7 +45,11 @@ class MediationResult(Result):
         Resamples in which some equation was singular (solved by minimum-norm least squares).
     fits : dict of OLS fits
         Full-sample regressions: ``"m:<mediator>"``, ``"y"`` (with mediators) and ``"total"``.
+    hc : str or None
+        The heteroscedasticity-consistent SE type of the paths (None: classical OLS SEs).
     """
+
+    extra_columns = ("mediator", "significant")
 
     def __init__(
         self,
@@ -80,6 +84,8 @@ class MediationResult(Result):
         self._conf = conf
         self._sobel_se = sobel_se
         self._prep = prep
+        self.hc = prep.hc
+        self.call = f"mediate(x={self.x!r}, m={self.mediators!r}, y={self.y!r})"
 
     # ------------------------------------------------------------------ access
     def _col(self, term: str, mediator: str | None) -> int:
@@ -252,6 +258,7 @@ class MediationResult(Result):
         lines += [
             "*" * 22 + " ANALYSIS NOTES AND ERRORS " + "*" * 21,
             f"Level of confidence for all confidence intervals in output: {100 * self.conf_level:g}",
+            *([f"Path standard errors are heteroscedasticity-consistent ({self.hc.upper()})."] if self.hc else []),
             f"Number of bootstrap samples for {_CI_NAMES[self.ci]} bootstrap confidence "
             f"intervals: {self.n_boot}",
         ]

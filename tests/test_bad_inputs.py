@@ -84,13 +84,13 @@ def test_no_subject_dropped_without_being_named() -> None:
     with pytest.warns(nis.data.cohort.DataWarning, match="04"):
         df = _read("id_missing_from_questionnaires")
     rec = merge_record(df)
-    assert rec["excluded_by_merge"] == ["04"]
-    assert rec["missing_from"]["questionnaires"] == ["04"]
+    assert rec["excluded_by_merge"] == ["sub-04"]  # IDs as the participants file writes them
+    assert rec["missing_from"]["questionnaires"] == ["sub-04"]
 
 
 def test_outer_merge_keeps_everyone() -> None:
     files = {arg: HERE / "id_only_in_suvr" / f for arg, f in CASES["id_only_in_suvr"]["files"].items()}
     with pytest.warns(nis.data.cohort.DataWarning):
         df = nis.read_cohort(**files, how="outer")
-    assert sorted(df["subject_id"]) == ["01", "02", "03", "04", "99"]
-    assert pd.isna(df.set_index("subject_id").loc["99", "subtype"])
+    assert sorted(df["subject_id"]) == ["sub-01", "sub-02", "sub-03", "sub-04", "sub-99"]
+    assert pd.isna(df.set_index("subject_id").loc["sub-99", "subtype"])

@@ -109,7 +109,7 @@ def test_read_cohort_dataframes_equal_files() -> None:
 def test_read_cohort_lab_excluded_from_pet_with_warning() -> None:
     t = simulate_tables(seed=5)
     t["participants"].loc[0, "tspo_genotype"] = "Thr/Thr"
-    sid = t["participants"].loc[0, "subject_id"].removeprefix("sub-")
+    sid = t["participants"].loc[0, "subject_id"]  # IDs keep the participants file's spelling
     with pytest.warns(nis.data.cohort.DataWarning, match=f"LAB.*{sid}"):
         df = nis.read_cohort(**t)
     row = df.set_index("subject_id").loc[sid]
@@ -141,7 +141,7 @@ def test_simulate_seed_reproducible_and_generator_accepted() -> None:
 def test_simulate_structure_matches_paper() -> None:
     df = nis.simulate_cohort(seed=2)
     counts = df.groupby(["protocol", "subtype"], observed=True).size().to_dict()
-    assert counts == {("1", "axial"): 10, ("1", "radicular"): 15, ("2", "axial"): 16, ("2", "radicular"): 13}
+    assert counts == {(1, "axial"): 10, (1, "radicular"): 15, (2, "axial"): 16, (2, "radicular"): 13}
     assert df["fss"].notna().sum() == 35
     assert df["paindetect"].notna().sum() == 44
     assert df["bpi_severity"].notna().sum() == 45

@@ -10,8 +10,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ..exceptions import DataValidationError, DataWarning, SpecificationError
+from ..exceptions import DataValidationError, DataWarning, Problem, SpecificationError
 from ._attrs import NoteList, freeze
+from .ids import describe_respelling, id_key, show_ids
 from .io import TableInput, read_raw
 from .schema import load_schema
 from .validate import ValidatedTable, check_table
@@ -36,21 +37,20 @@ def find_exports(directory: str | Path) -> dict[str, Path]:
     return found.tables
 
 
-def _prefixed(vt: ValidatedTable) -> pd.DataFrame:
+def _prefixed(vt: ValidatedTable) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The table with its variable columns prefixed (``suvr_``, ``conn_``) and the renaming applied."""
     schema = load_schema(vt.table)
-    frame = vt.frame
     if schema.variable is None:
-        return frame
+        return vt.frame, {}
     prefix = schema.variable.prefix
-    return frame.rename(
-        columns={c: c if c == "subject_id" or c.startswith(prefix) else prefix + c for c in frame.columns}
-    )
+    named = {f.name for f in schema.fields} | {f.name for f in load_schema("participants").fields}
+    ren = {c: prefix + c for c in vt.frame.columns if c not in named and not c.startswith(prefix)}
+    return vt.frame.rename(columns=ren), ren
 
 
 def _warn_ids(what: str, ids: list[str]) -> None:
     if ids:
-        shown = ", ".join(ids[:20]) + (f" and {len(ids) - 20} more" if len(ids) > 20 else "")
-        warnings.warn(f"{what}: {shown}", DataWarning, stacklevel=3)
+        warnings.warn(f"{what}: {show_ids(ids)}", DataWarning, stacklevel=4)
 
 
 def read_cohort(
@@ -68,7 +68,7 @@ def read_cohort(
     Parameters
     ----------
     participants : path or DataFrame
-        Participants sheet (CSV/TSV; BIDS ``participants.tsv`` with ``participant_id`` works).
+        Participants sheet (CSV/TSV, also gzipped; BIDS ``participants.tsv`` with ``participant_id`` works).
     suvr, connectivity, questionnaires : path or DataFrame, optional
         Regional SUVR, seed–target connectivity and questionnaire tables, wide or long layout.
     how : {"inner", "outer"}, default="inner"
@@ -77,31 +77,44 @@ def read_cohort(
     suvr_range : (float, float), optional
         Plausible SUVR range (default 0.2–5 from the schema).
     connectivity_scale : {"z", "r"}, optional
-        ``"r"`` requires connectivity in [−1, 1].
+        ``"r"`` requires connectivity in [−1, 1]; by default Fisher z, plausible within ±5.
 
     Returns
     -------
     DataFrame
         One row per subject: participants columns, ``suvr_<region>``, ``conn_<seed>__<target>``
-        and questionnaire columns. ``subtype``, ``protocol``, ``tspo_genotype`` and ``sex`` are
-        categoricals. LAB subjects keep their row but their SUVR values are set to NaN.
-        ``df.attrs["neuroimmune_stats"]`` holds the merge record (see :func:`merge_record`).
+        and questionnaire columns. ``subject_id`` keeps the participants file's spelling; the other
+        tables are matched to it ignoring a ``sub-`` prefix, zero padding and case. ``subtype``,
+        ``tspo_genotype`` and ``sex`` are categoricals with the schema's levels; ``protocol``, ``scanner``
+        and columns with sidecar ``Levels`` are categoricals that keep the file's codes (``1``/``2`` stay
+        integers, so ``df[df.protocol == 2]`` works). Only levels present after merging are kept. LAB
+        subjects keep their row but their SUVR values are set to NaN. ``df.attrs``:
+        ``"validation_log"`` (list of notes: ID matching, unit conversions, renamed columns, skipped
+        lines), ``"unmatched_ids"`` (table → IDs of that table, as written, without a match in
+        participants; ``"participants"`` → participants missing from at least one table), ``"labels"``
+        (column → sidecar ``LongName``) and ``"neuroimmune_stats"`` (the merge record, see
+        :func:`merge_record`).
 
     Raises
     ------
     DataValidationError
-        Every problem of every table, with file, line, column, value and rule.
+        Every problem of every table, with file, line, column, value and rule; also when fewer than half
+        of a table's IDs match the participants, when a column in two tables disagrees, or when no
+        subject is left after merging.
 
     Examples
     --------
     >>> import neuroimmune_stats as nis
     >>> from neuroimmune_stats.data.example import example_paths
     >>> df = nis.read_cohort(**example_paths())
-    >>> df.shape[0], regions(df)[:2]
-    (54, ['suvr_s1', 'suvr_thalamus'])
+    >>> df.shape[0], regions(df)[:2], list(df["protocol"].cat.categories)
+    (54, ['suvr_s1', 'suvr_thalamus'], [1, 2])
     """
-    if how not in ("inner", "outer"):
-        raise SpecificationError(f"how must be 'inner' or 'outer'; got {how!r}.")
+    from .._params import check_choice
+    from .validate import check_read_options
+
+    how = check_choice(how, ("inner", "outer"), where="read_cohort", name="how")
+    suvr_range, scale = check_read_options("read_cohort", suvr_range, connectivity_scale)
     inputs = {"participants": participants, "suvr": suvr, "connectivity": connectivity,
               "questionnaires": questionnaires}
     checked: dict[str, ValidatedTable] = {}
@@ -110,7 +123,7 @@ def read_cohort(
         if obj is None:
             continue
         raw = read_raw(obj, table, load_schema(table).missing_values)
-        vt = check_table(raw, table, suvr_range=suvr_range, connectivity_scale=connectivity_scale)
+        vt = check_table(raw, table, suvr_range=suvr_range, connectivity_scale=scale)
         checked[table] = vt
         problems.extend(vt.problems)
     if problems:
@@ -118,68 +131,154 @@ def read_cohort(
     return merge_tables(checked, how=how)
 
 
+def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
+    """Elementwise agreement of two aligned columns where both are present."""
+    both = (a.notna() & b.notna()).to_numpy()
+    if pd.api.types.is_numeric_dtype(a.dtype) and pd.api.types.is_numeric_dtype(b.dtype):
+        x, y = a.to_numpy(dtype=float), b.to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            eq = np.isclose(x, y, rtol=1e-9, atol=1e-12)
+    else:
+        eq = (a.astype(object).astype(str).to_numpy() == b.astype(object).astype(str).to_numpy())
+    return ~both | eq
+
+
+def _coalesce(a: pd.Series, b: pd.Series) -> pd.Series:
+    if isinstance(a.dtype, pd.CategoricalDtype) or isinstance(b.dtype, pd.CategoricalDtype):
+        ca = list(a.cat.categories) if isinstance(a.dtype, pd.CategoricalDtype) else []
+        cb = list(b.cat.categories) if isinstance(b.dtype, pd.CategoricalDtype) else []
+        cats = ca + [c for c in cb if c not in set(ca)]
+        vals = a.astype(object).where(a.notna(), b.astype(object))
+        return pd.Series(pd.Categorical(vals.tolist(), categories=cats), index=a.index)
+    return a.where(a.notna(), b)
+
+
 def merge_tables(checked: Mapping[str, ValidatedTable], how: str = "inner") -> pd.DataFrame:
-    """Merge validated tables on ``subject_id`` and record who is missing from which table."""
+    """Merge validated tables on the subject-ID key and record who is missing from which table."""
     base = checked["participants"]
+    part_ids = base.frame["subject_id"].astype(str).tolist()
+    part_keys = base.keys or [id_key(v) for v in part_ids]
+    spelling = dict(zip(part_keys, part_ids, strict=True))
     frame = base.frame.copy()
-    part_ids = list(frame["subject_id"].astype(str))
+    frame.index = pd.Index(part_keys, dtype=object)
+    log = list(base.notes)
+    labels = dict(base.labels)
+    units = {"participants": base.units} if base.units else {}
+    problems: list[Problem] = []
+    col_source = {c: base.source for c in frame.columns}
     record: dict[str, Any] = {
         "how": how,
         "tables": {t: {"source": vt.source, "n_rows": len(vt.frame), "columns": list(vt.frame.columns)}
                    for t, vt in checked.items()},
-        "missing_from": {},
-        "not_in_participants": {},
-        "excluded_by_merge": [],
-        "lab_excluded_from_pet": [],
-        "validation_log": [n for vt in checked.values() for n in vt.notes],
-        "units": {t: vt.units for t, vt in checked.items() if vt.units},
+        "missing_from": {}, "not_in_participants": {}, "excluded_by_merge": [], "lab_excluded_from_pet": [],
     }
-    keep = set(part_ids)
+    unmatched: dict[str, list[str]] = {}
+    present_in_all = set(part_keys)
+    absent_any: set[str] = set()
     for table, vt in checked.items():
         if table == "participants":
             continue
-        other = _prefixed(vt)
-        ids = list(other["subject_id"].astype(str))
-        id_set, part_set = set(ids), set(part_ids)
-        absent = [i for i in part_ids if i not in id_set]
-        extra = [i for i in ids if i not in part_set]
+        other, ren = _prefixed(vt)
+        record["tables"][table]["columns"] = list(other.columns)
+        log.extend(vt.notes)
+        labels.update({ren.get(c, c): lab for c, lab in vt.labels.items()})
+        if vt.units:
+            units[table] = {ren.get(c, c): u for c, u in vt.units.items()}
+        okeys = vt.keys or [id_key(str(v)) for v in other["subject_id"]]
+        owritten = other["subject_id"].astype(str).tolist()
+        hit = [k in spelling for k in okeys]
+        n_hit = sum(hit)
+        if len(okeys) and 2 * n_hit < len(okeys):
+            ex_o = ", ".join(repr(w) for w, h in zip(owritten, hit, strict=True) if not h)
+            ex_o = ", ".join(ex_o.split(", ")[:3])
+            ex_p = ", ".join(repr(w) for w in part_ids[:3])
+            problems.append(Problem(vt.source, None, "subject_id", "", (
+                f"only {n_hit} of the {len(okeys)} subject IDs match {base.source} (IDs are matched ignoring a "
+                f"'sub-' prefix, zero padding and case): {vt.source} has {ex_o}; {base.source} has {ex_p}. Check that "
+                "both files use the same subject IDs")))
+            continue
+        respelled = [(w, spelling[k]) for w, k, h in zip(owritten, okeys, hit, strict=True) if h and spelling[k] != w]
+        if respelled:
+            log.append(f"{vt.source}: {len(respelled)} subject ID(s) matched to {base.source} under another spelling "
+                       f"({describe_respelling(respelled)}); the participants spelling is kept")
+        okey_set = set(okeys)
+        absent = [spelling[k] for k in part_keys if k not in okey_set]
+        extra = [w for w, h in zip(owritten, hit, strict=True) if not h]
         record["missing_from"][table] = absent
         record["not_in_participants"][table] = extra
-        _warn_ids(f"{len(absent)} subject(s) in participants have no row in the {table} table "
-                  f"({vt.source})", absent)
-        _warn_ids(f"{len(extra)} subject(s) in the {table} table ({vt.source}) are not in the "
-                  "participants table", extra)
+        unmatched[table] = extra
+        absent_any.update(absent)
+        _warn_ids(f"{len(absent)} subject(s) in participants have no row in the {table} table ({vt.source})", absent)
+        _warn_ids(f"{len(extra)} subject(s) in the {table} table ({vt.source}) are not in the participants table",
+                  extra)
         if how == "inner":
-            keep &= set(ids)
-        frame = frame.merge(other, on="subject_id", how="outer" if how == "outer" else "left")
+            present_in_all &= okey_set
+        values = other.drop(columns=["subject_id"])
+        values.index = pd.Index(okeys, dtype=object)
+        if how == "outer":
+            new = [k for k, h in zip(okeys, hit, strict=True) if not h]
+            if new:
+                frame = frame.reindex(frame.index.append(pd.Index(new, dtype=object)))
+                frame.loc[new, "subject_id"] = [w for w, h in zip(owritten, hit, strict=True) if not h]
+        for c in [c for c in values.columns if c in frame.columns]:
+            src = col_source[c]
+            mine = values[c].reindex(frame.index)
+            agree = _same(frame[c], mine)
+            if agree.all():
+                frame[c] = _coalesce(frame[c], mine)
+                log.append(f"column {c!r} is in both {src} and {vt.source} with the same values; kept once")
+            else:
+                line_of = dict(zip(okeys, vt.row_lines.tolist(), strict=True))
+                for k in frame.index[~agree][:3]:
+                    sid = str(frame.at[k, "subject_id"])
+                    line = line_of.get(k)
+                    problems.append(Problem(vt.source, line, c, _show(mine[k]), (
+                        f"differs from {src} ({_show(frame.at[k, c])}) for subject {sid}; a column present in two "
+                        "tables must agree — remove it from one of them")))
+            values = values.drop(columns=[c])
+        for c in values.columns:
+            col_source[c] = vt.source
+        frame = frame.join(values, how="left")
+    if problems:
+        raise DataValidationError(problems)
+    if absent_any:
+        unmatched["participants"] = [spelling[k] for k in part_keys if spelling[k] in absent_any]
     if how == "inner":
-        dropped = [i for i in part_ids if i not in keep]
+        dropped = [spelling[k] for k in part_keys if k not in present_in_all]
         record["excluded_by_merge"] = dropped
         _warn_ids(f"how='inner' leaves out {len(dropped)} subject(s) missing from a table", dropped)
-        frame = frame[frame["subject_id"].astype(str).isin(keep)]
+        frame = frame[frame.index.isin(present_in_all)]
+    if len(frame) == 0:
+        raise DataValidationError([Problem(base.source, None, "subject_id", "", (
+            "no subject is in every table, so the merge (how='inner') is empty; IDs are matched ignoring a 'sub-' "
+            "prefix, zero padding and case — check the subject IDs of the tables, or use how='outer'"))])
     frame = frame.reset_index(drop=True)
     if "tspo_genotype" in frame.columns:
-        lab = frame["tspo_genotype"].astype(object) == "LAB"
+        lab = (frame["tspo_genotype"].astype(object) == "LAB").to_numpy()
         suvr_cols = regions(frame)
         if lab.any():
             ids = frame.loc[lab, "subject_id"].astype(str).tolist()
             record["lab_excluded_from_pet"] = ids
             if suvr_cols:
-                frame.loc[lab.to_numpy(), suvr_cols] = np.nan
+                frame.loc[lab, suvr_cols] = np.nan
             _warn_ids(f"{len(ids)} low-affinity binder(s) (LAB, Thr/Thr) excluded from PET analyses "
                       "(PBR28 binding is not quantifiable)", ids)
-    for col in ("protocol", "scanner"):
-        if col in frame.columns and not isinstance(frame[col].dtype, pd.CategoricalDtype):
-            frame[col] = frame[col].astype(str).astype("category")
-    unmatched = {t: list(ids) for t, ids in record["not_in_participants"].items()}
-    absent_any = {i for ids in record["missing_from"].values() for i in ids}
-    missing = [i for i in part_ids if i in absent_any]
-    if missing:
-        unmatched["participants"] = missing
+    for c in frame.columns:
+        if isinstance(frame[c].dtype, pd.CategoricalDtype):
+            frame[c] = frame[c].cat.remove_unused_categories()
+    record["validation_log"] = log
+    record["units"] = units
     frame.attrs[ATTRS_KEY] = freeze(record)
-    frame.attrs["validation_log"] = NoteList(record["validation_log"])
+    frame.attrs["validation_log"] = NoteList(log)
     frame.attrs["unmatched_ids"] = freeze(unmatched)
+    frame.attrs["labels"] = freeze(labels)
     return frame
+
+
+def _show(v: object) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return "empty"
+    return format(v, "g") if isinstance(v, float) else str(v)
 
 
 def merge_record(df: pd.DataFrame) -> dict[str, Any]:

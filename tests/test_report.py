@@ -23,7 +23,8 @@ def example_report(tmp_path_factory) -> str:
 
 
 def test_report_has_the_issue_sections(example_report: str) -> None:
-    for heading in ("Data summary", "Validation log", "Table 1", "Methods (as run)"):
+    for heading in ("Inputs", "Data summary", "Validation log", "Analyses not run", "Unmatched subjects",
+                    "Table 1", "Methods (as run)"):
         assert heading in example_report
     assert "seed 7" in example_report
     assert "<script" not in example_report.lower()

@@ -8,6 +8,7 @@ import io
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from jinja2 import Environment
 from markupsafe import Markup
@@ -38,6 +39,10 @@ class Section:
         self.blocks.append(Block("note", text))
         return self
 
+    def subhead(self, text: str) -> Section:
+        self.blocks.append(Block("h3", text))
+        return self
+
     def pre(self, text: str) -> Section:
         self.blocks.append(Block("pre", text))
         return self
@@ -48,7 +53,7 @@ class Section:
 
     def raw_html(self, markup: str, caption: str = "") -> Section:
         """Add HTML produced by the package itself (already escaped at its source)."""
-        self.blocks.append(Block("html", Markup(markup), caption))
+        self.blocks.append(Block("html", Markup(f'<div class="scroll">{markup}</div>'), caption))
         return self
 
     def figure(self, fig: Any, caption: str = "") -> Section:
@@ -57,20 +62,24 @@ class Section:
 
 
 def frame_html(df: pd.DataFrame, digits: int = 3) -> str:
-    """A DataFrame as an HTML table; every cell and header is escaped."""
+    """A DataFrame as an HTML table; every cell and header is escaped, text columns are left-aligned."""
 
     def fmt(v: Any) -> str:
-        if isinstance(v, float):
-            if pd.isna(v):
-                return ""
+        if v is None or (isinstance(v, float) and pd.isna(v)):
+            return ""
+        if isinstance(v, float | np.floating):
+            v = float(v)
             return f"{v:.{digits}g}" if abs(v) < 1e-3 and v != 0 else f"{v:.{digits}f}"
         return str(v)
 
-    shown = df.copy()
-    shown.columns = [str(c) for c in shown.columns]
-    table = shown.to_html(index=False, escape=True, na_rep="", classes="tbl", border=0,
-                          formatters={c: fmt for c in shown.columns})
-    return f'<div class="scroll">{table}</div>'
+    head = "".join(f"<th>{escape(c)}</th>" for c in df.columns)
+    numeric = [pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]) for c in df.columns]
+    cls = ["" if num else ' class="txt"' for num in numeric]
+    body = "".join(
+        "<tr>" + "".join(f"<td{c}>{escape(fmt(v))}</td>" for c, v in zip(cls, row, strict=True)) + "</tr>"
+        for row in df.itertuples(index=False, name=None)
+    )
+    return f'<div class="scroll"><table class="tbl"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
 def figure_data_uri(fig: Any) -> str:
@@ -78,7 +87,9 @@ def figure_data_uri(fig: Any) -> str:
     from .._optional import pyplot
 
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    # a figure with a layout engine (constrained) is laid out already: "tight" would draw it twice
+    tight = None if fig.get_layout_engine() is not None else "tight"
+    fig.savefig(buf, format="png", dpi=100, bbox_inches=tight)
     pyplot().close(fig)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
@@ -99,12 +110,25 @@ h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; margin-top: 2em; }
 nav ol { columns: 2; font-size: .95em; }
 table { border-collapse: collapse; margin: .6em 0 1.2em; font-size: .88em; }
 table th, table td { border-bottom: 1px solid #e3e3e3; padding: .25em .6em; text-align: right; }
-table th { background: #f5f5f7; } table td:first-child, table th:first-child { text-align: left; }
-figure { margin: 1em 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+table th { background: #f5f5f7; } table td:first-child, table th:first-child, table td.txt { text-align: left; }
+figure { margin: 1em 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; box-sizing: border-box; }
 figcaption, .caption { color: #444; font-size: .88em; }
 .note { background: #fff8e1; border-left: 4px solid #f0b400; padding: .5em .8em; margin: .8em 0; }
 .scroll { overflow-x: auto; max-width: 100%; }
 pre { background: #f7f7f7; padding: .8em; overflow-x: auto; font-size: .82em; }
+h3 { font-size: 1.05em; margin: 1.2em 0 .3em; }
+@page { size: A4; margin: 12mm; }
+@media print {
+  body { max-width: none; margin: 0; padding: 0; font-size: 9.5pt; }
+  nav { display: none; }
+  .scroll { overflow: visible; }
+  table { width: 100%; max-width: 100%; table-layout: auto; font-size: 7pt; }
+  table th, table td { padding: .1em .2em; white-space: normal; overflow-wrap: anywhere; }
+  tr, figure, .note { break-inside: avoid; }
+  h2, h3, .caption { break-after: avoid; }
+  figure img { max-width: 100%; }
+  pre { white-space: pre-wrap; overflow-wrap: anywhere; overflow: visible; }
+}
 </style>
 </head>
 <body>
@@ -116,6 +140,7 @@ pre { background: #f7f7f7; padding: .8em; overflow-x: auto; font-size: .82em; }
 <h2>{{ s.title }}</h2>
 {% for b in s.blocks %}
 {% if b.kind == "p" %}<p>{{ b.content }}</p>
+{% elif b.kind == "h3" %}<h3>{{ b.content }}</h3>
 {% elif b.kind == "note" %}<div class="note">{{ b.content }}</div>
 {% elif b.kind == "pre" %}<pre>{{ b.content }}</pre>
 {% elif b.kind == "html" %}{% if b.caption %}<p class="caption">{{ b.caption }}</p>{% endif %}{{ b.content }}

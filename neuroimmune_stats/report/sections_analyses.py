@@ -1,5 +1,8 @@
-"""Report sections of the analyses: ROI models, correlations, mediation (bootstrap + Bayesian),
-subtype classifier. Each skips itself, saying why, when the data lack its variables."""
+"""Report sections of the analyses: ROI models, correlations, mediation (bootstrap + Bayesian).
+
+Each part checks what it needs and, when the data cannot support it, is skipped and named with the
+reason (missing table, missing column, too few subjects, single-level factor) through the context.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +17,8 @@ def _frame(obj: Any) -> pd.DataFrame:
     return obj if isinstance(obj, pd.DataFrame) else obj.tidy()
 
 
-def _skip(sec: Section, missing: list[str]) -> Section:
-    return sec.note(f"Skipped: the data have no column {', '.join(missing)}.")
+def _join(names: list[str] | tuple[str, ...]) -> str:
+    return ", ".join(names) if names else "nothing"
 
 
 def roi_models(ctx) -> Section:  # type: ignore[no-untyped-def]
@@ -25,80 +28,128 @@ def roi_models(ctx) -> Section:  # type: ignore[no-untyped-def]
 
     cfg = ctx.config
     sec = Section("roi", "ROI group models")
-    missing = ctx.has(cfg.group, *cfg.roi_outcomes, *cfg.roi_covariates)
-    if missing:
-        return _skip(sec, missing)
-    res = group_compare(ctx.data, list(cfg.roi_outcomes), group=cfg.group, covariates=list(cfg.roi_covariates),
-                        correction=cfg.roi_correction)
+    if not ctx.require(sec, "ROI group models", cfg.group, *cfg.roi_outcomes):
+        return sec
+    outcomes = list(cfg.roi_outcomes)
+    covs = ctx.usable_covariates(sec, cfg.roi_covariates, "ROI models", [cfg.group, *outcomes])
+    res = ctx.attempt(sec, "ROI group models", group_compare, ctx.data, outcomes, group=cfg.group,
+                      covariates=covs, correction=cfg.roi_correction)
+    if res is None:
+        return sec
     ctx.results["roi"] = res
-    covs = " + ".join(cfg.roi_covariates)
-    sec.p(f"One general linear model per ROI: outcome ~ {cfg.group} + {covs}; the {cfg.group} effect is "
-          f"tested with F, corrected ({cfg.roi_correction}) over {len(cfg.roi_outcomes)} ROIs. "
-          "estimate = adjusted difference (second level minus first) with its 95% CI.")
-    sec.table(_frame(res), caption=f"Adjusted for {', '.join(cfg.roi_covariates)}")
-    extra = [c for c in cfg.roi_sensitivity_covariates if c in ctx.data.columns]
+    rhs = " + ".join([cfg.group, *covs])
+    sec.p(f"One general linear model per ROI: outcome ~ {rhs}; the {cfg.group} effect is tested with F, "
+          f"corrected ({cfg.roi_correction}) over {len(outcomes)} ROIs. estimate = adjusted difference "
+          "(named in the contrast column) with its 95% CI.")
+    sec.table(_frame(res), caption=f"Adjusted for {_join(covs)}")
+    extra = [c for c in ctx.usable_covariates(sec, cfg.roi_sensitivity_covariates, "ROI sensitivity models",
+                                              [cfg.group, *outcomes]) if c not in covs]
     if extra:
-        res2 = group_compare(ctx.data, list(cfg.roi_outcomes), group=cfg.group,
-                             covariates=[*cfg.roi_covariates, *extra], correction=cfg.roi_correction)
-        ctx.results["roi_sensitivity"] = res2
-        sec.table(_frame(res2), caption=f"Sensitivity: also adjusted for {', '.join(extra)} "
-                  "(which differed between groups)")
+        res2 = ctx.attempt(sec, f"ROI sensitivity models (adding {_join(extra)})", group_compare, ctx.data,
+                           outcomes, group=cfg.group, covariates=[*covs, *extra], correction=cfg.roi_correction)
+        if res2 is not None:
+            ctx.results["roi_sensitivity"] = res2
+            sec.table(_frame(res2), caption=f"Sensitivity: also adjusted for {_join(extra)}")
     from .._optional import pyplot
 
     plt = pyplot()
-    fig, axes = plt.subplots(1, len(cfg.roi_outcomes), figsize=(4 * len(cfg.roi_outcomes), 3.6),
-                             layout="constrained", squeeze=False)
-    for ax, outcome in zip(axes[0], cfg.roi_outcomes, strict=True):
-        gplots.plot_group_values(ctx.data, outcome, group=cfg.group, covariates=list(cfg.roi_covariates), ax=ax)
-    sec.figure(fig, f"Figure 1 style: SUVR adjusted for {', '.join(cfg.roi_covariates)}, mean ± SD per group; "
-                    "triangles Protocol 1, circles Protocol 2.")
-    fig2, ax2 = plt.subplots(figsize=(5.5, 2.8), layout="constrained")
+    fig, axes = plt.subplots(1, len(outcomes), figsize=(3.6 * len(outcomes), 3.2), layout="constrained",
+                             squeeze=False)
+    marker = "protocol" if "protocol" in covs else None
+    for ax, outcome in zip(axes[0], outcomes, strict=True):
+        gplots.plot_group_values(ctx.data, outcome, group=cfg.group, covariates=covs, marker_by=marker, ax=ax)
+    marks = "; triangles Protocol 1, circles Protocol 2" if marker else ""
+    sec.figure(fig, f"Figure 1 style: SUVR adjusted for {_join(covs)}, mean ± SD per group{marks}.")
+    fig2, ax2 = plt.subplots(figsize=(5.2, 2.6), layout="constrained")
     gplots.plot_forest(_frame(res), ax=ax2)
-    sec.figure(fig2, "Adjusted group differences with 95% CIs.")
+    sec.figure(fig2, f"Adjusted group differences with 95% CIs (adjusted for {_join(covs)}).")
     ctx.methods.append(
-        f"ROI SUVR ({', '.join(cfg.roi_outcomes)}) was compared between groups with general linear models "
-        f"adjusted for {', '.join(cfg.roi_covariates)} (F tests, {cfg.roi_correction} correction over "
-        f"{len(cfg.roi_outcomes)} ROIs)" + (f", repeated with {', '.join(extra)} added." if extra else ".")
+        f"ROI SUVR ({', '.join(outcomes)}) was compared between groups with general linear models "
+        f"adjusted for {_join(covs)} (F tests, {cfg.roi_correction} correction over {len(outcomes)} ROIs)"
+        + (f", repeated with {_join(extra)} added." if extra and "roi_sensitivity" in ctx.results else ".")
     )
     return sec
 
 
+class _FamilyPair:
+    """One pair of a correlation family: the pair's result with the family's corrected p (what the
+    table shows), so that its figure quotes the table."""
+
+    def __init__(self, result: Any, row: pd.Series, correction: str) -> None:
+        self._result, self._row, self.correction = result, row, correction
+        self.covariates = list(getattr(result, "covariates", None) or _frame(result).attrs.get("covariates", []))
+
+    def tidy(self) -> pd.DataFrame:
+        return pd.DataFrame([self._row])
+
+    def pair_data(self, x: str, y: str) -> pd.DataFrame:
+        return self._result.pair_data(x, y)  # type: ignore[no-any-return]
+
+
+def _pair_covariates(ctx, sec: Section, pair: tuple[str, str]) -> list[str]:  # type: ignore[no-untyped-def]
+    cfg = ctx.config
+    pet = any(str(v).startswith("suvr_") for v in pair)
+    wanted = [*cfg.correlation_covariates, *(cfg.correlation_pet_covariates if pet else ())]
+    return ctx.usable_covariates(sec, [c for c in wanted if c not in pair], f"correlation {pair[0]}–{pair[1]}",
+                                 list(pair))
+
+
 def correlations(ctx) -> Section:  # type: ignore[no-untyped-def]
-    """Pearson correlations of the paper, each family corrected."""
+    """Pearson (partial) correlations of the paper, each family corrected; Figures 4–5 adjusted."""
+    from .._optional import pyplot
     from ..correlation import correlate
-    from ..plots import groups as gplots
+    from ..multiplicity import adjust_pvalues
 
     cfg = ctx.config
     sec = Section("correlations", "Correlations")
     families = [("primary", cfg.correlation_pairs), ("follow-up", cfg.correlation_followup)]
     shown = 0
+    covs_used: set[str] = set()
     for name, pairs in families:
-        pairs = [p for p in pairs if not ctx.has(*p)]
-        if not pairs:
-            continue
-        rows = []
+        results = []
         for x, y in pairs:
-            rows.append(correlate(ctx.data, x, y))
-        tab = pd.concat([_frame(r) for r in rows], ignore_index=True)
-        from ..multiplicity import adjust_pvalues
-
+            if not ctx.require(sec, f"{name} correlation {x}–{y}", x, y):
+                continue
+            covs = _pair_covariates(ctx, sec, (x, y))
+            res = ctx.attempt(sec, f"{name} correlation {x}–{y}", correlate, ctx.data, x, y, covariates=covs)
+            if res is not None:
+                results.append(((x, y), res, covs))
+                covs_used.update(covs)
+        if not results:
+            continue
+        tab = pd.concat([_frame(r) for _, r, _ in results], ignore_index=True)
         tab["p_adj"] = adjust_pvalues(tab["p_value"].to_numpy(), method=cfg.correlation_correction)
+        tab.insert(2, "adjusted_for", [_join(c) for _, _, c in results])
         ctx.results[f"correlations_{name}"] = tab
-        sec.table(tab, caption=f"{name.capitalize()} family: Pearson r with Fisher-z 95% CI, "
-                               f"{cfg.correlation_correction} over {len(pairs)} tests; complete cases per pair")
-        shown += len(pairs)
-        from .._optional import pyplot
-
+        sec.table(tab, caption=f"{name.capitalize()} family: Pearson r partial on the listed covariates, Fisher-z "
+                               f"95% CI, p_adj = {cfg.correlation_correction} over the {len(results)} tests of the "
+                               "family; complete cases per pair")
+        shown += len(results)
         plt = pyplot()
-        fig, axes = plt.subplots(1, len(pairs), figsize=(4.2 * len(pairs), 3.6), layout="constrained",
+        fig, axes = plt.subplots(1, len(results), figsize=(3.9 * len(results), 3.4), layout="constrained",
                                  squeeze=False)
-        for ax, (x, y) in zip(axes[0], pairs, strict=True):
-            gplots.plot_adjusted_scatter(ctx.data, x=y, y=x, ax=ax)
-        sec.figure(fig, f"{name.capitalize()} correlations (Figures 4/5 style).")
+        for ax, ((x, y), res, covs), (_, row) in zip(axes[0], results, tab.iterrows(), strict=True):
+            if hasattr(res, "pair_data"):
+                from ..plots.correlation import plot_correlation
+
+                # the figure puts the pair's second variable on the horizontal axis (as the paper's Figs 4-5)
+                plot_correlation(_FamilyPair(res, row, cfg.correlation_correction), x=y, y=x, ax=ax,
+                                 adjusted=True, marker_by="protocol" if "protocol" in covs else None,
+                                 labels=cfg.labels)
+            else:  # correlate still returns a plain frame: the older adjusted scatter
+                from ..plots import groups as gplots
+
+                gplots.plot_adjusted_scatter(ctx.data, x=y, y=x, covariates=covs, ax=ax)
+        adj = "; ".join(f"{x}–{y}: adjusted for {_join(c)}" for (x, y), _, c in results)
+        sec.figure(fig, f"{name.capitalize()} correlations (Figures 4–5 style): values adjusted for the "
+                        f"covariates ({adj}), annotated with the table's r and {cfg.correlation_correction}-"
+                        "corrected p; triangles Protocol 1, circles Protocol 2.")
     if not shown:
-        return sec.note("Skipped: none of the configured variable pairs is in the data.")
-    ctx.methods.append(f"Associations were tested with Pearson's correlation, {cfg.correlation_correction}-"
-                       "corrected within each family of tests.")
+        return sec
+    ctx.methods.append(
+        f"Associations were tested with Pearson's correlation, partial on {_join(sorted(covs_used))} "
+        f"(genotype only for pairs with a PET variable), {cfg.correlation_correction}-corrected within each "
+        "family of tests.")
     return sec
 
 
@@ -108,12 +159,13 @@ def mediation(ctx) -> Section:  # type: ignore[no-untyped-def]
 
     cfg = ctx.config
     sec = Section("mediation", "Mediation")
-    missing = ctx.has(*cfg.mediation_variables)
-    if missing:
-        return _skip(sec, missing)
+    if not ctx.require(sec, "mediation models", *cfg.mediation_variables):
+        return sec
     x, m, y = cfg.mediation_variables
-    grid = mediation_grid(ctx.data, list(cfg.mediation_variables), n_boot=cfg.n_boot, ci=cfg.mediation_ci,
-                          seed=cfg.seed)
+    grid = ctx.attempt(sec, "mediation models", mediation_grid, ctx.data, list(cfg.mediation_variables),
+                       n_boot=cfg.n_boot, ci=cfg.mediation_ci, seed=cfg.seed)
+    if grid is None:
+        return sec
     ctx.results["mediation_grid"] = grid
     sec.p(f"Every ordering of {x}, {m} and {y} as (X, M, Y); OLS paths, {cfg.n_boot} bootstrap resamples of "
           f"whole rows, {cfg.mediation_ci.upper()} 95% CIs for the indirect effect a×b.")
@@ -126,21 +178,26 @@ def mediation(ctx) -> Section:  # type: ignore[no-untyped-def]
     sec.table(mt[[c for c in ("term", "mediator", "estimate", "std_error", "statistic", "df", "p_value", "conf_low",
                               "conf_high") if c in mt.columns]], caption=f"Model 1 (X = {x}, M = {m}, Y = {y})")
     sec.figure(m1.plot().figure, "Model 1 path diagram (unstandardised coefficients ± SE).")
-    sens = mediation_sensitivity(m1)
-    ctx.results["mediation_sensitivity"] = sens
-    sec.figure(sens.plot().figure, "Sensitivity of the indirect effect to the correlation ρ between the "
-                                   "mediator's and the outcome's errors (Imai, Keele & Yamamoto 2010).")
-    sec.pre(sens.summary())
+    sens = ctx.attempt(sec, "mediation sensitivity analysis", mediation_sensitivity, m1)
+    if sens is not None:
+        ctx.results["mediation_sensitivity"] = sens
+        sec.figure(sens.plot().figure, "Sensitivity of the indirect effect to the correlation ρ between the "
+                                       "mediator's and the outcome's errors (Imai, Keele & Yamamoto 2010).")
+        sec.pre(sens.summary())
     ctx.methods.append(
         f"Mediation: six simple mediation models (every ordering of {x}, {m}, {y}) with OLS paths and "
-        f"{cfg.n_boot} nonparametric bootstrap resamples ({cfg.mediation_ci} 95% CIs; seed {cfg.seed}); "
-        "sensitivity to mediator–outcome confounding by Imai, Keele & Yamamoto's ρ."
+        f"{cfg.n_boot} nonparametric bootstrap resamples ({cfg.mediation_ci} 95% CIs; seed {cfg.seed})"
+        + ("; sensitivity to mediator–outcome confounding by Imai, Keele & Yamamoto's ρ." if sens is not None else ".")
     )
     try:
         from ..bayes import bayes_mediate, compare_mediation
     except ImportError as exc:  # pragma: no cover - bayes extra missing
-        return sec.note(f"Bayesian comparison skipped: {exc}")
-    bm = bayes_mediate(ctx.data, x=x, m=m, y=y, method="exact", draws=cfg.bayes_draws * 4, seed=cfg.seed)
+        ctx.skip(sec, "Bayesian comparison", str(exc), "missing package")
+        return sec
+    bm = ctx.attempt(sec, "Bayesian comparison", bayes_mediate, ctx.data, x=x, m=m, y=y, method="exact",
+                     draws=cfg.bayes_draws * 4, seed=cfg.seed)
+    if bm is None:
+        return sec
     cmp = compare_mediation(m1, bm)
     ctx.results["mediation_bayes"] = bm
     ctx.results["mediation_compare"] = cmp
@@ -150,50 +207,5 @@ def mediation(ctx) -> Section:  # type: ignore[no-untyped-def]
         f"The Model 1 indirect effect was re-estimated with a Bayesian model (conjugate normal–inverse-gamma "
         f"posterior, {cfg.bayes_draws * 4} draws, weakly informative data-scaled priors) and compared with the "
         "bootstrap."
-    )
-    return sec
-
-
-def classifier(ctx) -> Section:  # type: ignore[no-untyped-def]
-    """Subtype classifiers on SUVR and on all features, with confound control."""
-    from ..classify import evaluate_classifier
-    from ..design import resolve_columns
-    from ..exceptions import SpecificationError
-
-    cfg = ctx.config
-    sec = Section("classifier", "Subtype classifier")
-    covs = [c for c in cfg.classifier_covariates if c in ctx.data.columns]
-    tables = []
-    blocks = "protocol"
-    for i, (name, spec) in enumerate(cfg.classifier_feature_sets.items()):
-        feats = []
-        for item in spec:
-            try:
-                feats += [f for f in resolve_columns(ctx.data, item, what="features") if f != "suvr_whole_brain"]
-            except SpecificationError:
-                continue
-        if not feats:
-            continue
-        res = evaluate_classifier(ctx.data, features=feats, target=cfg.group, covariates=covs,
-                                  n_splits=cfg.n_splits, n_repeats=cfg.n_repeats, n_permutations=cfg.n_permutations,
-                                  stratify_by="protocol" if "protocol" in ctx.data.columns else None,
-                                  seed=cfg.seed + i)
-        ctx.results[f"classifier_{name}"] = res
-        blocks = res.permuted_within or "the whole sample"
-        t = _frame(res)
-        t.insert(0, "feature_set", name)
-        tables.append(t)
-        sec.figure(res.plot().figure, f"{name}: ROC curves over folds (mean in bold).")
-        sec.figure(res.plot_signature().figure, f"{name}: feature weights and fold-to-fold stability.")
-    if not tables:
-        return sec.note("Skipped: no configured feature is in the data.")
-    sec.table(pd.concat(tables, ignore_index=True),
-              caption=f"Repeated stratified CV ({cfg.n_repeats}×{cfg.n_splits}); confounds ({', '.join(covs)}) "
-                      f"regressed out within training folds; p from label permutations within {blocks}")
-    ctx.methods.append(
-        f"Subtype classification: L2 logistic regression with confound regression ({', '.join(covs)}) fitted "
-        f"within training folds, {cfg.n_repeats}×{cfg.n_splits} repeated stratified cross-validation, "
-        f"{cfg.n_permutations} label permutations within {blocks} (so that the test asks whether the "
-        "features predict subtype beyond the confounds), and a confounds-only baseline."
     )
     return sec

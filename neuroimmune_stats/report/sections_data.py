@@ -1,10 +1,10 @@
-"""Report sections of the data layer: data summary, validation log, Table 1."""
+"""Report sections of the data layer: data summary and Table 1 (the validation log is in the Inputs section)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from ..data import edges, merge_record, questionnaires, regions
+from ..data import edges, questionnaires, regions
 from .html import Section
 
 
@@ -35,41 +35,23 @@ def data_summary(ctx) -> Section:  # type: ignore[no-untyped-def]
     return sec
 
 
-def validation_log(ctx) -> Section:  # type: ignore[no-untyped-def]
-    """What validation and merging noticed (accepted variants, derived values, subjects left out)."""
-    rec = merge_record(ctx.data)
-    sec = Section("validation", "Validation log")
-    notes = list(rec.get("validation_log", []))
-    lines = notes + list(ctx.load_warnings)
-    if rec:
-        sec.p(f"All tables passed the schemas in data_schemas/ (merge rule: how={rec.get('how')!r}).")
-        tables = pd.DataFrame([{"table": t, "file": v["source"], "rows": v["n_rows"]}
-                               for t, v in rec.get("tables", {}).items()])
-        sec.table(tables, caption="Tables read")
-        for table, ids in rec.get("missing_from", {}).items():
-            if ids:
-                lines.append(f"missing from {table}: {', '.join(ids)}")
-        if rec.get("lab_excluded_from_pet"):
-            lines.append("LAB excluded from PET: " + ", ".join(rec["lab_excluded_from_pet"]))
-    if lines:
-        sec.pre("\n".join(dict.fromkeys(lines)))
-    else:
-        sec.p("Nothing to report: every subject is in every table and no value needed interpretation.")
-    return sec
-
-
-def table1(ctx) -> Section | None:  # type: ignore[no-untyped-def]
+def table1(ctx) -> Section:  # type: ignore[no-untyped-def]
     """The paper's Table 1 by subtype, with protocol strata when present."""
     from ..table1 import table_one
 
     df = ctx.data
-    if ctx.config.group not in df.columns:
-        return None
-    strata = "protocol" if "protocol" in df.columns else None
-    t1 = table_one(df, by=ctx.config.group, strata=strata)
-    ctx.results["table_one"] = t1
+    group = ctx.config.group
     sec = Section("table1", "Table 1: participant characteristics")
+    if not ctx.require(sec, "Table 1", group):
+        return sec
+    strata = "protocol" if "protocol" in df.columns and df["protocol"].nunique() > 1 else None
+    t1 = ctx.attempt(sec, "Table 1", table_one, df, by=group, strata=strata)
+    if t1 is None:
+        return sec
+    ctx.results["table_one"] = t1
     sec.raw_html(t1.to_html())
+    if strata is None and "protocol" in df.columns:
+        sec.note("Not stratified by protocol: every subject has the same protocol.")
     ctx.methods.append(
         "Group differences in participant characteristics were tested with Student's t-tests and "
         "Pearson's χ² tests without continuity correction."

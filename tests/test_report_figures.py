@@ -1,0 +1,106 @@
+"""Figures 4–5 (plots/correlation.py) drawn from a small fake result: adjusted values, protocol markers,
+the table's corrected p, either orientation of a pair, hostile strings drawn as plain text."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from neuroimmune_stats.exceptions import SpecificationError
+from neuroimmune_stats.plots.correlation import plot_correlation
+
+plt = pytest.importorskip("matplotlib.pyplot")
+
+
+class FakeCorrelation:
+    """The interface plot_correlation reads: tidy(), pair_data(x, y), covariates, correction."""
+
+    def __init__(self, correction: str | None = "bonferroni", protocol: tuple[str, str] = ("1", "2")) -> None:
+        rng = np.random.default_rng(0)
+        n = 12
+        x = rng.normal(size=n)
+        y = x + rng.normal(size=n)
+        self.covariates = ["protocol"]
+        self.correction = correction
+        self._data = pd.DataFrame({
+            "subject_id": [f"sub-{i:03d}" for i in range(n)], "x": x, "y": y,
+            "x_adjusted": x - 10.0, "y_adjusted": y + 10.0,  # distinguishable from the raw values
+            "protocol": pd.Categorical([protocol[0]] * 5 + [protocol[1]] * 7, categories=list(protocol)),
+        })
+        self._table = pd.DataFrame([{"x": "suvr_s1", "y": "fss", "n": n, "r": 0.43, "p_value": 0.0125,
+                                     "p_adj": 0.025 if correction else 0.0125}])
+
+    def tidy(self) -> pd.DataFrame:
+        return self._table.copy()
+
+    def pair_data(self, x: str, y: str) -> pd.DataFrame:
+        assert (x, y) == ("suvr_s1", "fss")
+        return self._data.copy()
+
+
+def _points(ax: object) -> list[np.ndarray]:
+    return [c.get_offsets() for c in ax.collections]  # type: ignore[attr-defined]
+
+
+def test_adjusted_values_markers_and_table_p() -> None:
+    res = FakeCorrelation()
+    ax = plot_correlation(res, marker_by="protocol")
+    pts = _points(ax)
+    assert [len(p) for p in pts] == [5, 7]  # one collection per protocol
+    assert np.allclose(np.vstack(pts)[:, 0], res._data["x_adjusted"])  # adjusted, x on the horizontal axis
+    markers = [c.get_paths()[0].vertices.shape[0] for c in ax.collections]
+    assert markers[0] != markers[1]  # triangle vs circle
+    title = ax.get_title(loc="left")
+    assert "partial r = 0.43" in title and "p = 0.025 (bonferroni-corrected)" in title and "n = 12" in title
+    assert ax.get_xlabel() == "suvr_s1 (adjusted)" and ax.get_ylabel() == "fss (adjusted)"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["protocol 1", "protocol 2"]
+    plt.close(ax.figure)
+
+
+def test_uncorrected_p_is_not_called_corrected_and_raw_values() -> None:
+    res = FakeCorrelation(correction=None)
+    ax = plot_correlation(res, adjusted=False, labels={"fss": "FSS (0–31)"})
+    assert "p = 0.013" in ax.get_title(loc="left") and "corrected" not in ax.get_title(loc="left")
+    assert np.allclose(_points(ax)[0][:, 0], res._data["x"])
+    assert ax.get_ylabel() == "FSS (0–31)"
+    plt.close(ax.figure)
+
+
+def test_either_orientation_and_unknown_pair() -> None:
+    res = FakeCorrelation()
+    ax = plot_correlation(res, x="fss", y="suvr_s1")  # stored as (suvr_s1, fss): axes swap
+    assert np.allclose(_points(ax)[0][:, 0], res._data["y_adjusted"])
+    assert ax.get_xlabel() == "fss (adjusted)"
+    plt.close(ax.figure)
+    with pytest.raises(SpecificationError, match=r"no pair \(bpi, fss\)"):
+        plot_correlation(res, x="bpi", y="fss")
+    with pytest.raises(SpecificationError, match="marker_by 'scanner'"):
+        plot_correlation(res, marker_by="scanner")
+
+
+def test_hostile_levels_and_labels_render_as_text() -> None:
+    res = FakeCorrelation(protocol=(r"$\foo$", "<script>alert(1)</script>"))
+    ax = plot_correlation(res, marker_by="protocol", labels={"suvr_s1": r"$\bar{x}$ 50% & \n"})
+    buf = io.BytesIO()
+    ax.figure.savefig(buf, format="png")  # mathtext would raise ValueError on \foo
+    assert buf.getvalue()[:4] == b"\x89PNG"
+    assert ax.get_legend().get_texts()[0].get_text() == r"protocol $\foo$"
+    assert ax.get_xlabel().startswith(r"$\bar{x}$")
+    plt.close(ax.figure)
+
+
+def test_real_correlation_result() -> None:
+    import neuroimmune_stats as nis
+
+    df = nis.simulate_cohort(seed=3)
+    res = nis.correlate(df, "suvr_s1", "fss", covariates=["protocol"], correction="bonferroni")
+    if not hasattr(res, "pair_data"):
+        pytest.fail("correlate must return a CorrelationResult with pair_data")
+    ax = plot_correlation(res, x="fss", y="suvr_s1", marker_by="protocol")
+    row = res.tidy().iloc[0]
+    assert f"n = {int(row['n'])}" in ax.get_title(loc="left")
+    assert sum(len(p) for p in _points(ax)) == int(row["n"])
+    plt.close(ax.figure)

@@ -147,7 +147,7 @@ class PowerResult(Result):
         ax.set_ylabel(lab.get("power", "power"))
         ax.set_ylim(0, 1.02)
         ax.set_title({"ancova": "Group F test (ANCOVA)", "correlation": "Correlation test",
-                      "mediation": "Indirect effect a*b (bootstrap)"}.get(self.analysis, ""), fontsize=10)
+                      "mediation": "Indirect effect a×b (bootstrap)"}.get(self.analysis, ""), fontsize=10)
         if simulated:
             ax.legend(loc="lower right", fontsize=8, frameon=False)
         return ax

@@ -48,7 +48,9 @@ class OurFolds:
 
 
 def _seeds(seed):
-    fold_seed, perm_seed = np.random.SeedSequence(seed).spawn(2)
+    from neuroimmune_stats._rng import analysis_seed
+
+    fold_seed, perm_seed = analysis_seed(seed, "evaluate_classifier").spawn(2)
     return fold_seed, perm_seed
 
 

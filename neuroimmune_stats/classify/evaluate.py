@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._rng import SeedLike, seed_sequence
+from .._rng import SeedLike, analysis_seed
 from ..design import (
+    check_rank,
     complete_cases,
     covariate_matrix,
     is_factor,
@@ -280,7 +281,7 @@ def evaluate_classifier(
         if not feats:
             raise SpecificationError(f"{WHAT}: no feature columns left after removing {BATCH!r}.")
     used = list(dict.fromkeys([target, *feats, *covs, *strat_col, *within, *batch_col]))
-    frame, cc = complete_cases(data, used, min_n=2 * n_splits, what=WHAT)
+    frame, cc = complete_cases(data, used, min_n=2 * n_splits, what=WHAT, warn=True)
     y01, classes = _binary_target(frame, target, n_splits)
     F = np.column_stack([numeric_column(frame, c, what=f"{WHAT} features") for c in feats])
     const = [c for c, col in zip(feats, F.T, strict=True) if np.ptp(col) == 0]
@@ -289,6 +290,8 @@ def evaluate_classifier(
             f"{WHAT}: feature(s) {const} are constant among the complete cases; remove them."
         )
     Cm, cov_names = covariate_matrix(frame, covs, what=f"{WHAT} covariates")
+    if covs:  # the design layer's rank rule, as every other analysis (confounds regressed out in each fold)
+        check_rank(np.column_stack([np.ones(len(frame)), Cm]), ["(Intercept)", *cov_names], what=f"{WHAT} covariates")
     for c in strat_col:
         if not is_factor(frame[c]) and frame[c].nunique() > 10:
             raise SpecificationError(f"{WHAT}: stratify_by {c!r} must be a factor (e.g. 'protocol').")
@@ -297,7 +300,7 @@ def evaluate_classifier(
         _, strata = np.unique(frame[strat_col[0]].astype(str).to_numpy(), return_inverse=True)
     blocks, blocks_desc = _permutation_blocks(frame, list(dict.fromkeys([*strat_col, *within])))
 
-    root = seed_sequence(seed)
+    root = analysis_seed(seed, "evaluate_classifier")  # its own stream (independent of mediate etc.)
     fold_seed, perm_seed = root.spawn(2)
     cv = CVDesign(strata, np.random.default_rng(fold_seed).random((n_repeats, len(y01))), n_splits)
 

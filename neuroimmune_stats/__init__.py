@@ -52,6 +52,11 @@ _EXPORTS: dict[str, str] = {
     "harmonize": "neuroimmune_stats.harmonization",
     "ComBat": "neuroimmune_stats.harmonization",
     "HarmonizeResult": "neuroimmune_stats.harmonization",
+    # planning and equivalence
+    "power_ancova": "neuroimmune_stats.planning",
+    "power_correlation": "neuroimmune_stats.planning",
+    "power_mediation": "neuroimmune_stats.planning",
+    "equivalence_test": "neuroimmune_stats.planning",
     # report
     "build_report": "neuroimmune_stats.report",
 }
@@ -91,5 +96,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .models import group_compare, lm
     from .multiplicity import adjust_pvalues
     from .permutation import permutation_test
+    from .planning import equivalence_test, power_ancova, power_correlation, power_mediation
     from .report import build_report
     from .table1 import table_one

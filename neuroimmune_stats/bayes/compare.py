@@ -14,9 +14,10 @@ from ..results import Result, format_table
 from .result import BayesMediationResult
 
 WHAT = "compare_mediation"
-TERMS = ("a", "b", "c_prime", "c", "indirect", "total_indirect")
+TERMS = ("a", "b", "c_prime", "c", "indirect", "total_indirect", "a:w", "b:w", "c_prime:w", "direct",
+         "index_moderated_mediation", "indirect_difference")
 COMPARE_COLUMNS = (
-    "term", "mediator",
+    "term", "mediator", "w_value",
     "estimate_freq", "conf_low_freq", "conf_high_freq", "interval_freq", "width_freq", "excludes_zero_freq",
     "estimate_bayes", "conf_low_bayes", "conf_high_bayes", "interval_bayes", "width_bayes", "excludes_zero_bayes",
     "n_freq", "n_bayes",
@@ -45,7 +46,7 @@ class MediationComparison(Result):
         HDI mass of the Bayesian intervals (the frequentist ``conf_level``).
     """
 
-    def __init__(self, frequentist: Any, bayesian: BayesMediationResult, hdi_prob: float) -> None:
+    def __init__(self, frequentist: Any, bayesian: Any, hdi_prob: float) -> None:
         self.frequentist = frequentist
         self.bayesian = bayesian
         self.hdi_prob = float(hdi_prob)
@@ -53,7 +54,7 @@ class MediationComparison(Result):
 
     def _freq_interval(self, row: pd.Series) -> str:
         level = f"{self.frequentist.conf_level:.0%}"
-        if row["term"] in ("a", "b", "c", "c_prime") and "df" in row and pd.notna(row.get("df")):
+        if row["term"] in ("a", "b", "c", "c_prime", "a:w", "b:w", "c_prime:w", "direct") and pd.notna(row.get("df")):
             return f"{level} t (OLS)"
         return f"{level} {_CI_NAMES.get(str(self.frequentist.ci), str(self.frequentist.ci) + ' bootstrap')}"
 
@@ -68,6 +69,7 @@ class MediationComparison(Result):
         if "mediator" not in f.columns:
             f = f.assign(mediator=None)
         b = self.bayesian.tidy(hdi_prob=self.hdi_prob)
+        by_w = "w_value" in f.columns and "w_value" in b.columns  # moderated models: match the value of W too
         rows = []
         for _, br in b.iterrows():
             if br["term"] not in TERMS:
@@ -76,6 +78,10 @@ class MediationComparison(Result):
             sel = f["term"] == br["term"]
             if med is not None and not (isinstance(med, float) and np.isnan(med)):
                 sel &= f["mediator"] == med
+            if by_w:
+                from ..mediation.conditional_result import _same
+
+                sel &= np.array([_same(v, br["w_value"]) for v in f["w_value"]], dtype=bool)
             hits = f[sel]
             if len(hits) == 0:
                 continue
@@ -85,7 +91,7 @@ class MediationComparison(Result):
             flo, fhi = float(fr["conf_low"]), float(fr["conf_high"])
             blo, bhi = float(br["conf_low"]), float(br["conf_high"])
             rows.append({
-                "term": br["term"], "mediator": med,
+                "term": br["term"], "mediator": med, "w_value": br["w_value"] if by_w else None,
                 "estimate_freq": float(fr["estimate"]), "conf_low_freq": flo, "conf_high_freq": fhi,
                 "interval_freq": self._freq_interval(fr), "width_freq": fhi - flo,
                 "excludes_zero_freq": bool(flo > 0 or fhi < 0),
@@ -121,7 +127,7 @@ class MediationComparison(Result):
         return plot_comparison(self, ax=ax, mediator=mediator)
 
 
-def compare_mediation(frequentist: Any, bayesian: BayesMediationResult) -> MediationComparison:
+def compare_mediation(frequentist: Any, bayesian: Any) -> MediationComparison:
     """Compare a bootstrap mediation (:func:`~neuroimmune_stats.mediate`) with a Bayesian one.
 
     Both must answer the same question: the same ``x``, mediators and ``y`` (a different
@@ -133,8 +139,9 @@ def compare_mediation(frequentist: Any, bayesian: BayesMediationResult) -> Media
     frequentist : MediationResult
         From :func:`~neuroimmune_stats.mediate` (needs ``x``, ``mediators``, ``y``, ``n``,
         ``conf_level``, ``ci``, ``tidy()`` and ``bootstrap_distribution()``).
-    bayesian : BayesMediationResult
-        From :func:`~neuroimmune_stats.bayes_mediate`.
+    bayesian : BayesMediationResult or BayesModeratedResult
+        From :func:`~neuroimmune_stats.bayes_mediate` (with the same ``moderator``/``moderate`` as
+        the frequentist result for moderated models: rows are then matched on ``w_value`` too).
 
     Returns
     -------
@@ -162,7 +169,9 @@ def compare_mediation(frequentist: Any, bayesian: BayesMediationResult) -> Media
     >>> list(cmp.tidy()["term"])
     ['a', 'b', 'c_prime', 'c', 'indirect']
     """
-    if not isinstance(bayesian, BayesMediationResult):
+    from .moderated import BayesModeratedResult
+
+    if not isinstance(bayesian, BayesMediationResult | BayesModeratedResult):
         raise SpecificationError(
             f"{WHAT}: bayesian must be the result of bayes_mediate; got {type(bayesian).__name__}."
         )
@@ -177,6 +186,12 @@ def compare_mediation(frequentist: Any, bayesian: BayesMediationResult) -> Media
             f"{WHAT}: the two results are about different models: frequentist x={frequentist.x!r}, m={fm}, "
             f"y={frequentist.y!r}; bayesian x={bayesian.x!r}, m={bayesian.mediators}, y={bayesian.y!r}."
         )
+    if getattr(frequentist, "w", None) != getattr(bayesian, "w", None) or tuple(
+            getattr(frequentist, "moderate", ())) != tuple(getattr(bayesian, "moderate", ())):
+        raise SpecificationError(
+            f"{WHAT}: the two results are about different models: moderator {getattr(frequentist, 'w', None)!r} "
+            f"moderating {getattr(frequentist, 'moderate', ())} vs {getattr(bayesian, 'w', None)!r} moderating "
+            f"{getattr(bayesian, 'moderate', ())}.")
     if getattr(frequentist, "serial", False):
         raise SpecificationError(f"{WHAT}: the Bayesian model is parallel; the frequentist one is serial.")
     fcov = _covariate_list(getattr(frequentist, "covariates", None))

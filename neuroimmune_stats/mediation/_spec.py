@@ -180,30 +180,30 @@ class Base:
 
 def model_base(
     data: pd.DataFrame, x: str, m: Any, y: str, covariates: Any = (), *,
-    extra_roles: Mapping[str, str] | None = None, extra_coef: int = 0,
+    extra_roles: Mapping[str, str] | None = None, extra_coef: int = 0, what: str = WHAT,
 ) -> Base:
     """Resolve roles and covariates, take complete cases (one warning) and code the covariates.
 
     ``extra_roles`` adds roles to the frame (the moderator of a conditional process model);
     ``extra_coef`` counts their coefficients in the sample-size check of the outcome model.
     """
-    mediators, roles = resolve_roles(data, x, m, y)
+    mediators, roles = resolve_roles(data, x, m, y, what=what)
     cov_eq = _covariates_per_equation(data, covariates, mediators)
     all_cov = list(dict.fromkeys(c for cs in cov_eq.values() for c in cs))
     clash = [c for c in all_cov if c in roles]
     if clash:
-        raise SpecificationError(f"{WHAT}: {clash} cannot be both a covariate and x/m/y.")
+        raise SpecificationError(f"{what}: {clash} cannot be both a covariate and x/m/y.")
     # one narrow copy without the caller's attrs (pandas deep-copies attrs on every operation)
     extra = dict(extra_roles or {})
     keep = [c for c in dict.fromkeys([ID_COLUMN, *roles, *all_cov, *extra.values()]) if c in data.columns]
     data = data.loc[:, keep]
     data.attrs = {}
     frame = model_frame(
-        data, what=WHAT, roles={"x": x, "m": mediators, "y": y, **extra, "covariates": all_cov},
+        data, what=what, roles={"x": x, "m": mediators, "y": y, **extra, "covariates": all_cov},
         numeric=("x", "m", "y"), min_n=1, warn=True,
     )
     raw_roles = np.column_stack([frame.numeric(c) for c in roles])
-    cmat, cnames = covariate_matrix(frame.data, all_cov, what=WHAT)
+    cmat, cnames = covariate_matrix(frame.data, all_cov, what=what)
     # columns each covariate expanded into
     expand: dict[str, list[str]] = {c: [] for c in all_cov}
     for nm in cnames:
@@ -212,7 +212,7 @@ def model_base(
     n_coef = 2 + len(mediators) + len(cnames) + extra_coef
     if frame.n < n_coef + 2:
         raise InsufficientDataError(
-            f"{WHAT}: {frame.n} complete case(s), but the outcome model has {n_coef} coefficients; "
+            f"{what}: {frame.n} complete case(s), but the outcome model has {n_coef} coefficients; "
             f"at least {n_coef + 2} complete cases are needed."
         )
     return Base(mediators, roles, frame, raw_roles, cmat, cnames, expand, cov_eq)

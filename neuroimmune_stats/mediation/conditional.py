@@ -91,7 +91,7 @@ def check_moderate(moderate: Any) -> tuple[str, ...]:
     return tuple(p for p in PATHS if p in out)
 
 
-def _at_numeric(w: np.ndarray, at: Any) -> tuple[list[float], str]:
+def _at_numeric(w: np.ndarray, at: Any, what: str = WHAT) -> tuple[list[float], str]:
     if at is None or (isinstance(at, str) and at == "moments"):
         vals = np.unique(w)
         if vals.size == 2:  # dichotomous moderator: its two values (PROCESS)
@@ -100,14 +100,14 @@ def _at_numeric(w: np.ndarray, at: Any) -> tuple[list[float], str]:
         return [mu - sd, mu, mu + sd], "moments"
     if isinstance(at, str):
         if at != "percentiles":
-            raise SpecificationError(f"{WHAT}: at must be 'moments', 'percentiles' or a list of values; got {at!r}.")
+            raise SpecificationError(f"{what}: at must be 'moments', 'percentiles' or a list of values; got {at!r}.")
         return [float(v) for v in np.percentile(w, [16, 50, 84])], "percentiles"
     try:
         vals = [float(v) for v in np.atleast_1d(np.asarray(at, dtype=float))]
     except (TypeError, ValueError) as exc:
-        raise SpecificationError(f"{WHAT}: at must be numbers for a numeric moderator; got {at!r}.") from exc
+        raise SpecificationError(f"{what}: at must be numbers for a numeric moderator; got {at!r}.") from exc
     if not vals or not np.all(np.isfinite(vals)):
-        raise SpecificationError(f"{WHAT}: at must be finite numbers; got {at!r}.")
+        raise SpecificationError(f"{what}: at must be finite numbers; got {at!r}.")
     return vals, "values"
 
 
@@ -150,29 +150,28 @@ def moderator_design(
     x = s.to_numpy(dtype=float)
     if np.ptp(x) == 0:
         raise SpecificationError(f"{what}: moderator {w!r} is constant ({x[0]:g}) among the complete cases.")
-    vals, kind = _at_numeric(x, at)
+    vals, kind = _at_numeric(x, at, what)
     return x[:, None], [w], [None], False, [], vals, np.asarray(vals, dtype=float)[:, None], kind
 
 
 def prepare_moderated(
     data: pd.DataFrame, x: str, m: Any, y: str, w: str, moderate: tuple[str, ...], covariates: Any = (),
-    at: Any = None, hc: str | None = None,
+    at: Any = None, hc: str | None = None, what: str = WHAT,
 ) -> ModeratedPrepared:
     """The model frame, design columns, equations and full-sample OLS fits of a moderated model."""
     if not isinstance(w, str):
-        raise SpecificationError(f"{WHAT}: moderator must be one column name; got {w!r}.")
-    n_w_guess = 1
-    base = model_base(data, x, m, y, covariates, extra_roles={"moderator": w}, extra_coef=n_w_guess)
+        raise SpecificationError(f"{what}: moderator must be one column name; got {w!r}.")
+    base = model_base(data, x, m, y, covariates, extra_roles={"moderator": w}, extra_coef=1, what=what)
     mediators, roles = base.mediators, base.roles
     s = base.frame.data[w]
-    wcols, wnames, wlabels, wfac, levels, at_vals, at_codes, kind = moderator_design(s, w, at)
+    wcols, wnames, wlabels, wfac, levels, at_vals, at_codes, kind = moderator_design(s, w, at, what=what)
     if not wfac:
         for j, col in enumerate(roles):
             r = np.corrcoef(base.raw_roles[:, j], wcols[:, 0])[0, 1]
             if abs(r) > 1 - 1e-10:
                 role = "x" if col == x else ("y" if col == y else "mediator")
                 raise SpecificationError(
-                    f"{WHAT}: moderator {w!r} is a linear copy of {role} {col!r} (r = {r:.6f}); W must carry "
+                    f"{what}: moderator {w!r} is a linear copy of {role} {col!r} (r = {r:.6f}); W must carry "
                     "information of its own.")
     n, k_w = base.frame.n, wcols.shape[1]
     xv = base.raw_roles[:, 0]
@@ -188,7 +187,7 @@ def prepare_moderated(
                                                         + ("c_prime" in moderate))
     if n < need + 2:
         raise InsufficientDataError(
-            f"{WHAT}: {n} complete case(s), but the outcome model has {need} coefficients; "
+            f"{what}: {n} complete case(s), but the outcome model has {need} coefficients; "
             f"at least {need + 2} complete cases are needed.")
     eqs: list[Equation] = []
     for med in mediators:
@@ -206,12 +205,12 @@ def prepare_moderated(
     if "b" in moderate:
         regs += [f"{med}:{nm}" for med in mediators for nm in wnames]
     eqs.append(Equation("y", col_of[y], tuple(col_of[v] for v in [*regs, *ycov])))
-    check_roles(x, mediators, y, base.raw_roles)
+    check_roles(x, mediators, y, base.raw_roles, what=what)
     fits = {}
     for eq in eqs:
         X = np.column_stack([np.ones(n), raw[:, list(eq.regressors)]])
         names = ["constant", *(columns[i] for i in eq.regressors)]
-        fits[eq.name] = ols(raw[:, eq.response], X, names, columns[eq.response], hc)
+        fits[eq.name] = ols(raw[:, eq.response], X, names, columns[eq.response], hc, what=what)
     center = raw.mean(axis=0)
     scale = raw.std(axis=0)
     scale[scale == 0] = 1.0
@@ -285,6 +284,14 @@ class ModeratedEngine(Engine):
             beta, sing = self._solve(g, eq.regressors, eq.response)
             bad |= sing
             coef[eq.name] = {r: beta[i] * (sc[eq.response] / sc[r]) for i, r in enumerate(eq.regressors)}
+        return self.effects_from_coef(coef, k), bad
+
+    def effects_from_coef(self, coef: dict[str, dict[int, np.ndarray]], k: int) -> np.ndarray:
+        """Every effect (k, n_effects) from the slopes ``coef[equation][column index]`` of k draws.
+
+        Shared by the bootstrap (slopes of each resample) and the Bayesian model (posterior draws).
+        """
+        p: ModeratedPrepared = self.prep
         col = {c: i for i, c in enumerate(p.columns)}
 
         def get(eq: str, name: str) -> np.ndarray:
@@ -318,7 +325,7 @@ class ModeratedEngine(Engine):
             for med in p.mediators:
                 ref = at(a[med], aw[med], eye[0]) * at(b[med], bw[med], eye[0])
                 cols += [at(a[med], aw[med], eye[i]) * at(b[med], bw[med], eye[i]) - ref for i in range(1, K + 1)]
-        return np.column_stack(cols), bad
+        return np.column_stack(cols)
 
 
 def moderated_mediation(

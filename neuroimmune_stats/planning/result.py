@@ -106,7 +106,7 @@ class PowerResult(Result):
     def summary(self) -> str:
         """Text summary: the design, the method, the table and (with ``target``) the n needed."""
         title = {"ancova": "Power of the group F test (ANCOVA)", "correlation": "Power of the test of a correlation",
-                 "mediation": "Power of the bootstrap test of the indirect effect a*b"}.get(self.analysis, "Power")
+                 "mediation": "Power of the bootstrap test of the indirect effect a×b"}.get(self.analysis, "Power")
         design = ", ".join(f"{k} = {_fmt(v)}" for k, v in self.settings.items())
         lines = [title, "", f"Design: {design}", f"Method: {self.method}"]
         if self.seed is not None:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import groupby
 from typing import Any, Literal, overload
 
 import numpy as np
 import pandas as pd
 
 from .._params import check_bool
-from ..design import covariate_matrix, is_factor, numeric_column, resolve_columns, subject_ids
+from ..design import ALWAYS_FACTORS, covariate_matrix, is_factor, numeric_column, resolve_columns, subject_ids
 from ..exceptions import DataWarning, InsufficientDataError, RankDeficiencyError, SpecificationError
 from ..results import Result, format_table
 from .combat import CombatFit, adjust_fitted, fit_combat
@@ -43,9 +44,8 @@ class Prepared:
 
 def batch_codes(s: pd.Series) -> tuple[np.ndarray, list[Any]]:
     """Integer codes and levels of a batch column, a factor whatever its dtype (categorical order kept)."""
-    cat = s if isinstance(s.dtype, pd.CategoricalDtype) else s.astype("category")
-    cat = cat.cat.remove_unused_categories()
-    return cat.cat.codes.to_numpy().astype(np.int64), list(cat.cat.categories)
+    codes, uniques = pd.factorize(s, sort=True)  # sorted values, or the categorical's level order
+    return codes.astype(np.int64), list(uniques)
 
 
 def _missing_error(frame: pd.DataFrame, cols: list[str], what: str) -> None:
@@ -59,6 +59,30 @@ def _missing_error(frame: pd.DataFrame, cols: list[str], what: str) -> None:
         f"{what}: missing values in {bad_cols} for {len(ids)} subject(s) ({shown}); ComBat needs complete "
         "data: drop these subjects or impute the values first."
     )
+
+
+def feature_matrix(data: pd.DataFrame, feats: list[str], *, what: str) -> np.ndarray:
+    """The feature columns as one float (n, p) array; a non-numeric column raises naming it."""
+    block = data[feats]
+    if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in block.dtypes) and not any(
+            is_factor(block[c]) for c in feats if c in ALWAYS_FACTORS):
+        return block.to_numpy(dtype=float)
+    return np.column_stack([numeric_column(data, c, what=what) for c in feats])
+
+
+def replace_columns(data: pd.DataFrame, feats: list[str], values: np.ndarray) -> pd.DataFrame:
+    """A copy of ``data`` with ``feats`` replaced by the columns of ``values`` (column order kept).
+
+    Built from the runs of consecutive feature / other columns in one ``concat`` (setting a thousand
+    columns one by one costs pandas seconds).
+    """
+    new = pd.DataFrame(values, index=data.index, columns=feats)
+    fs = set(feats)
+    pieces = []
+    for is_feat, run in groupby(data.columns, key=lambda c: c in fs):
+        cols = list(run)
+        pieces.append((new if cols == feats else new[cols]) if is_feat else data[cols])
+    return pieces[0].copy() if len(pieces) == 1 else pd.concat(pieces, axis=1)
 
 
 def prepare(
@@ -81,8 +105,10 @@ def prepare(
         feats = [c for c in resolve_columns(data, features, what=f"{what} features") if c != bcol and c not in covs]
     if not feats:
         raise SpecificationError(f"{what}: no feature columns to harmonise (after removing batch and covariates).")
-    _missing_error(data, [*feats, bcol, *covs], what)
-    Y = np.column_stack([numeric_column(data, c, what=f"{what} features") for c in feats])
+    _missing_error(data, [bcol, *covs], what)
+    Y = feature_matrix(data, feats, what=f"{what} features")
+    if np.isnan(Y).any():
+        _missing_error(data, feats, what)
     if not np.isfinite(Y).all():
         bad = [c for c, col in zip(feats, Y.T, strict=True) if not np.isfinite(col).all()]
         raise SpecificationError(f"{what}: features {bad} hold infinite values.")
@@ -359,10 +385,7 @@ def combat_frame(data: pd.DataFrame, prep: Prepared, *, parametric: bool, eb: bo
     fit = fit_combat(prep.Y, prep.codes, len(prep.levels), prep.mod, parametric=parametric, eb=eb,
                      names=prep.features, levels=[str(v) for v in prep.levels])
     H = adjust_fitted(fit, prep.Y, prep.codes, prep.mod)[0]
-    out = data.copy()
-    for j, c in enumerate(prep.features):
-        out[c] = H[:, j]
-    return out, fit
+    return replace_columns(data, prep.features, H), fit
 
 
 __all__ = ["HarmonizeResult", "batch_codes", "check_balance", "combat_frame", "harmonize", "prepare"]

@@ -19,9 +19,8 @@ import pandas as pd
 
 from .._optional import require
 from .._params import check_bool
-from ..design import numeric_column
 from ..exceptions import SpecificationError
-from .api import _missing_error, combat_frame, prepare
+from .api import _missing_error, combat_frame, feature_matrix, prepare, replace_columns
 from .combat import apply_fit
 
 require("sklearn", purpose="the ComBat transformer")
@@ -125,12 +124,8 @@ class ComBat(TransformerMixin, BaseEstimator):
                 f"{[str(v) for v in self.batch_levels_]}); ComBat cannot harmonise an unseen batch."
             )
         codes = np.array([known[v] for v in labels], dtype=np.int64)
-        Y = np.column_stack([numeric_column(X, c, what=f"{WHAT} features") for c in self.features_])
-        H = apply_fit(self.fit_, Y, codes)[0]
-        out = X.copy()
-        for j, c in enumerate(self.features_):
-            out[c] = H[:, j]
-        return out
+        Y = feature_matrix(X, self.features_, what=f"{WHAT} features")
+        return replace_columns(X, self.features_, apply_fit(self.fit_, Y, codes)[0])
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """The output columns: those of the training frame."""

@@ -58,7 +58,28 @@ COLUMN_LABELS: dict[str, str] = {
     "level": "Level",
     "stratum": "Stratum",
     "test": "Test",
+    "partial_eta_sq": "Partial η²",
+    "eta_sq": "η²",
+    "df1": "df₁",
+    "df2": "df₂",
+    "a": "a",
+    "b": "b",
+    "c": "c (total)",
+    "c_prime": "c′ (direct)",
+    "indirect": "a×b (indirect)",
+    "indirect_std": "a×b, standardised",
+    "indirect_partial_std": "a×b, partially standardised",
+    "total_indirect": "Total indirect",
+    "proportion_mediated": "Proportion mediated",
+    "index_moderated_mediation": "Index of moderated mediation",
+    "indirect_difference": "Difference in a×b",
+    "conditional_effect": "Conditional effect",
 }
+
+#: prefixes of derived columns (``boot_std_error`` → "Bootstrap SE", ``a_se`` → "a SE")
+_PREFIX_LABELS = {"boot": "Bootstrap", "sobel": "Sobel", "delta": "Delta-method", "c_prime": "c′", "c": "c", "hc": "HC"}
+_SUFFIX_LABELS = (("_std_error", "SE"), ("_se", "SE"), ("_p_value", "p"), ("_conf_low", "CI low"),
+                  ("_conf_high", "CI high"), ("_estimate", "estimate"), ("_low", "low"), ("_high", "high"))
 
 #: display labels of the study's known data columns (the reference paper's wording)
 VARIABLE_LABELS: dict[str, str] = {
@@ -119,6 +140,11 @@ def label_for(column: Any, labels: Mapping[str, str] | None = None) -> str:
         return VARIABLE_LABELS[key]
     if key in COLUMN_LABELS:
         return COLUMN_LABELS[key]
+    for suffix, word in _SUFFIX_LABELS:
+        if key.endswith(suffix) and len(key) > len(suffix):
+            stem = key[: -len(suffix)]
+            name = _PREFIX_LABELS.get(stem) or label_for(stem, labels)
+            return f"{name} {word}"
     if m := _SUVR.match(key):
         return f"{_region(m.group(1))} SUVR"
     if m := _CONN.match(key):
@@ -148,7 +174,7 @@ def _missing(v: Any) -> bool:
     if v is None or v is pd.NA or v is pd.NaT:
         return True
     try:
-        return bool(isinstance(v, float | np.floating) and not np.isfinite(v))
+        return bool(isinstance(v, float | np.floating) and np.isnan(v))
     except TypeError:
         return False
 
@@ -252,7 +278,7 @@ def digits_for(*values: Any, significant: int = 2, minimum: int = 2, maximum: in
     >>> digits_for(0.0125, 0.0047, 0.03), digits_for(18.26, 9.48, 31.17), digits_for(float("nan"))
     (3, 2, 2)
     """
-    finite = [abs(float(v)) for v in values if not _missing(v) and float(v) != 0]
+    finite = [abs(float(v)) for v in values if not _missing(v) and float(v) != 0 and math.isfinite(float(v))]
     if not finite:
         return minimum
     top = max(finite)
@@ -278,7 +304,7 @@ def _is_p(col: str) -> bool:
 
 
 def _is_df(col: str) -> bool:
-    return col == "df" or col.startswith("df_") or col.endswith("_df")
+    return bool(re.fullmatch(r"df\d*", col)) or col.startswith("df_") or col.endswith("_df")
 
 
 def format_value(column: str, value: Any, digits: int = 2) -> str:
@@ -336,20 +362,28 @@ def format_frame(frame: pd.DataFrame, labels: Mapping[str, str] | None = None, d
     out: dict[str, list[str]] = {}
     cols = [str(c) for c in frame.columns]
     level = 0.95 if conf_level is None else float(conf_level)
-    row_digits = _row_digits(frame, digits)
+    row_digits = _row_digits(frame, digits, "std_error" if "std_error" in cols else "estimate")
+    lead = not ("r" in cols and "estimate" not in cols)  # a CI of r has no leading zero (APA)
     for col, key in zip(cols, frame.columns, strict=True):
         values = frame[key].tolist()
-        if col == "conf_high" and "conf_low" in cols:
+        if col.endswith("conf_high") and col.replace("conf_high", "conf_low") in cols:
             continue
-        if col == "conf_low" and "conf_high" in cols:
-            out[f"{100 * level:g}% CI"] = [
-                format_ci(lo, hi, d) for lo, hi, d in zip(values, frame["conf_high"].tolist(), row_digits, strict=True)
-            ]
+        if col.endswith("conf_low") and col.replace("conf_low", "conf_high") in cols:
+            stem = col[: -len("conf_low")].rstrip("_")
+            head = f"{100 * level:g}% CI"
+            if stem:
+                head = f"{_PREFIX_LABELS.get(stem) or label_for(stem, labels)} {head}"
+            highs = frame[frame.columns[cols.index(col.replace("conf_low", "conf_high"))]].tolist()
+            out[head] = [format_ci(lo, hi, d, lead) for lo, hi, d in zip(values, highs, row_digits, strict=True)]
             continue
         header = label_for(col, labels)
         if col in NAME_COLUMNS:
             out[header] = ["" if _missing(v) else label_for(v, labels) for v in values]
-        elif col in _ESTIMATE_SCALE or col.endswith(("_estimate", "_std_error", "_conf_low", "_conf_high")):
+        elif f"{col}_se" in cols or f"{col}_std_error" in cols or col.endswith("_se"):
+            se_col = col if col.endswith("_se") else (f"{col}_se" if f"{col}_se" in cols else f"{col}_std_error")
+            own = _row_digits(frame, digits, se_col)
+            out[header] = [format_value(col, v, d) for v, d in zip(values, own, strict=True)]
+        elif col in _ESTIMATE_SCALE or col.endswith(("_estimate", "_std_error")):
             out[header] = [format_value(col, v, d) for v, d in zip(values, row_digits, strict=True)]
         else:
             out[header] = [format_value(col, v, digits) for v in values]
@@ -360,10 +394,9 @@ def format_frame(frame: pd.DataFrame, labels: Mapping[str, str] | None = None, d
 _ESTIMATE_SCALE = ("estimate", "std_error", "conf_low", "conf_high", "boot_std_error", "delta_std_error")
 
 
-def _row_digits(frame: pd.DataFrame, digits: int) -> list[int]:
-    """Decimals per row: enough for 2 significant digits of the SE (or of the estimate), at least ``digits``."""
-    ref = "std_error" if "std_error" in frame else ("estimate" if "estimate" in frame else None)
-    if ref is None:
+def _row_digits(frame: pd.DataFrame, digits: int, ref: str | None) -> list[int]:
+    """Decimals per row: enough for 2 significant digits of the SE column ``ref``, at least ``digits``."""
+    if ref is None or ref not in frame:
         return [digits] * len(frame)
     out = []
     for se, est in zip(frame[ref].tolist(), frame.get("estimate", frame[ref]).tolist(), strict=True):

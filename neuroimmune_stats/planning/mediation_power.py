@@ -295,7 +295,8 @@ def from_result(
     Planning from pilot estimates, **not post-hoc power**: the standardised paths of ``result``
     (see :func:`standardised_paths`) are taken as the true effects of a new study with the same
     number of covariate columns, and the power of :func:`power_mediation` is computed at ``n``
-    (or the smallest n reaching ``target``; default target 0.8 when ``n`` is not given).
+    (or the smallest n reaching ``target``; default target 0.8 when ``n`` is not given). The number
+    of covariates simulated is the number of covariate columns of the mediator equation.
 
     Parameters
     ----------
@@ -327,6 +328,9 @@ def from_result(
     if mediators is None or not hasattr(result, "fits"):
         raise SpecificationError(f"{WHERE}.from_result: result must be a MediationResult from mediate(); "
                                  f"got {type(result).__name__}.")
+    if type(result).__name__ != "MediationResult":
+        raise SpecificationError(f"{WHERE}.from_result: planning is implemented for simple mediation "
+                                 f"(a MediationResult); got a {type(result).__name__}.")
     if len(mediators) != 1 or getattr(result, "serial", False):
         raise SpecificationError(f"{WHERE}.from_result: planning is implemented for one mediator; the result "
                                  f"has {len(mediators)} ({', '.join(mediators)}).")

@@ -85,6 +85,8 @@ class PowerResult(Result):
         self.pilot = dict(pilot) if pilot is not None else None
         self.note = note
         self.excluded_ids: tuple[str, ...] = ()
+        args = ", ".join(f"{k}={_fmt(v)}" for k, v in self.settings.items())
+        self.call = f"power_{analysis}({args}" + (f", target={target:g})" if target is not None else ")")
         hit = tab.loc[tab["power"] >= target, "n"] if target is not None else tab["n"].iloc[:0]
         #: whether some evaluated n reaches ``target`` (True without a target)
         self.target_reached = target is None or len(hit) > 0
@@ -191,6 +193,9 @@ class EquivalenceResult(Result):
         self.model = model
         self.n = int(row["n"])
         self.excluded_ids = tuple(model.excluded_ids)
+        adj = f", covariates={covariates!r}" if covariates else ""
+        self.call = (f"equivalence_test(data, {outcome!r}, group={group!r}, bounds={bounds_given!r}{adj}, "
+                     f"bounds_type={bounds_type!r}, conf_level={conf_level:g})")
 
     def tidy(self) -> pd.DataFrame:
         """One row: the difference, its CI at ``conf_level``, the bounds, both one-sided tests and the TOST p.

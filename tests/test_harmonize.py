@@ -224,3 +224,30 @@ def test_bad_input(cohort: pd.DataFrame) -> None:
         harmonize(cohort, "suvr_*", parametric="yes")  # type: ignore[call-overload]
     with pytest.raises(SpecificationError, match="data must be a pandas DataFrame"):
         harmonize(cohort.to_numpy(), "suvr_*")  # type: ignore[call-overload]
+
+
+# --------------------------------------------------------------------------- report section
+def test_report_section() -> None:
+    from neuroimmune_stats.report.config import StudyConfig
+    from neuroimmune_stats.report.sections_harmonize import harmonized_roi_models
+
+    df = nis.load_example()
+    results: dict = {}
+    methods: list[str] = []
+    sec = harmonized_roi_models(df, StudyConfig(), results=results, methods=methods)
+    assert [b.kind for b in sec.blocks] == ["p", "html", "html", "html", "figure"]
+    assert set(results) == {"roi_harmonized", "combat_roi"} and "ComBat" in methods[0]
+    tid = results["roi_harmonized"].tidy()
+    assert list(tid["outcome"]) == ["suvr_s1", "suvr_thalamus"]
+    # the harmonised models are group models on the ComBat frame, adjusted for genotype only
+    feats = [c for c in df.columns if c.startswith("suvr_")]
+    h = harmonize(df, feats, covariates=["subtype", "tspo_genotype"])
+    ref = nis.group_compare(h, ["suvr_s1", "suvr_thalamus"], group="subtype", covariates=["tspo_genotype"],
+                            correction="bonferroni").tidy()
+    np.testing.assert_allclose(tid["estimate"], ref["estimate"], atol=1e-12)
+    skipped = harmonized_roi_models(df.drop(columns="protocol"), StudyConfig())
+    assert skipped.blocks[0].kind == "note" and "protocol" in skipped.blocks[0].content
+    one = df.copy()
+    one["protocol"] = one["protocol"].astype(str)
+    one.loc[one.index[0], "protocol"] = "3"
+    assert "could not be estimated" in harmonized_roi_models(one, StudyConfig()).blocks[0].content

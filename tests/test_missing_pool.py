@@ -132,3 +132,32 @@ def test_pool_warns_once_not_per_imputation(imp: ImputedData) -> None:
         fit = pool_lm("fss ~ age", imp2)
     assert fit.n == 53
     assert len([w for w in rec if "excluded" in str(w.message)]) == 1
+
+
+def test_table_one_pooled_equals_mice(imp: ImputedData) -> None:
+    from neuroimmune_stats.missing.pool import pool_table_one
+    from neuroimmune_stats.table1 import TableOne
+
+    t1 = pool_table_one(imp, variables=["age", "fss", "paindetect", "bpi_severity", "protocol"])
+    assert isinstance(t1, TableOne) and "imputations" in t1.summary()
+    td = t1.tidy()
+    for var, ref in REF["table_one"].items():
+        rows = td[td.variable == var].set_index("group")
+        assert rows["statistic"].iloc[0] == pytest.approx(ref["statistic"], rel=TOL)
+        assert rows["df"].iloc[0] == pytest.approx(ref["df"], rel=TOL)
+        assert rows["p_value"].iloc[0] == pytest.approx(ref["p_value"], rel=TOL)
+        assert rows["fmi"].iloc[0] == pytest.approx(ref["fmi"], rel=TOL)
+        assert rows.loc[ref["levels"], "mean"].tolist() == pytest.approx(ref["mean"], rel=TOL)
+        assert rows.loc[ref["levels"], "sd"].tolist() == pytest.approx(ref["sd"], rel=TOL)
+        assert rows["n"].sum() == 54
+    age = td[td.variable == "age"]
+    assert age["fmi"].isna().all() and (td["m"] == 20).all()
+
+
+def test_d2_pooled_chisquare() -> None:
+    from neuroimmune_stats.missing.pool_table import d2
+
+    same = d2(np.full(10, 3.84), 1)
+    assert same[0] == pytest.approx(3.84) or not np.isfinite(same[2])
+    stat, df1, df2, p = d2(np.array([2.0, 5.0, 3.5, 4.1, 2.8]), 2)
+    assert df1 == 2 and df2 > 0 and 0 < p < 1

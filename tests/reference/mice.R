@@ -5,6 +5,7 @@
 #   lm:            summary(pool(with(imp, lm(...))), conf.int = TRUE) + pool()$pooled (df, riv, fmi)
 #   group_compare: the subtype row of pool(with(imp, lm(y ~ protocol + tspo_genotype + subtype))) and
 #                  D1(full, reduced) (mitml testModels D1 with dfcom = residual df)
+#   table_one:     pooled lm(v ~ subtype) coefficient (t, df, p, fmi), mean of per-imputation means/SDs
 #   correlate:     pool.scalar(atanh(r_i), 1 / (n - 3 - k)) (Fisher z), r_i from cor() of the
 #                  completed data (partial: cor of the residuals on the covariates' model matrix)
 # Run: cd tests/reference && Rscript mice.R  -> mice.json, mice_imputations.csv
@@ -42,6 +43,16 @@ for (y in c("fss", "paindetect", "bpi_severity", "suvr_s1")) {
                   d1_p = unname(t[1, "P(>F)"]))
 }
 out$group_compare <- gc
+# table_one: Student t of each incomplete variable by subtype = the pooled lm coefficient (D1, F = t^2)
+t1 <- list()
+for (v in c("fss", "paindetect", "bpi_severity")) {
+  pl <- pooled_lm(with(imp, lm(as.formula(paste(v, "~ subtype")))))
+  means <- sapply(levels(d$subtype), function(g) mean(sapply(1:imp$m, function(i) { cd <- complete(imp, i); mean(cd[[v]][cd$subtype == g]) })))
+  sds <- sapply(levels(d$subtype), function(g) mean(sapply(1:imp$m, function(i) { cd <- complete(imp, i); sd(cd[[v]][cd$subtype == g]) })))
+  t1[[v]] <- list(statistic = pl$statistic[2], df = pl$df[2], p_value = pl$p_value[2], fmi = pl$fmi[2],
+                  mean = unname(means), sd = unname(sds), levels = levels(d$subtype))
+}
+out$table_one <- t1
 cors <- list()
 pairs <- list(c("suvr_s1", "fss", ""), c("conn_s1__thalamus", "fss", ""), c("suvr_s1", "paindetect", "protocol"),
               c("conn_s1__thalamus", "bpi_severity", "protocol+age"))

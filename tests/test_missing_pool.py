@@ -159,5 +159,5 @@ def test_d2_pooled_chisquare() -> None:
 
     same = d2(np.full(10, 3.84), 1)
     assert same[0] == pytest.approx(3.84) or not np.isfinite(same[2])
-    stat, df1, df2, p = d2(np.array([2.0, 5.0, 3.5, 4.1, 2.8]), 2)
+    _stat, df1, df2, p = d2(np.array([2.0, 5.0, 3.5, 4.1, 2.8]), 2)
     assert df1 == 2 and df2 > 0 and 0 < p < 1

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from scipy import special
 
 from .imputed import ImputedData
@@ -74,7 +73,7 @@ def pool_table_one(imp: ImputedData, by: str = "subtype", strata: str | None = N
     base["m"] = m
     groups = list(first.groups)
     welch = kwargs.get("test", "student") == "welch"
-    for (var, stratum), idx in base.groupby(["variable", "stratum"], sort=False).groups.items():
+    for (var, _stratum), idx in base.groupby(["variable", "stratum"], sort=False).groups.items():
         rows = np.asarray(list(idx))
         kind = first.kinds[var]
         imputed = bool(imp.where[var].any()) if var in imp.where else False
@@ -103,7 +102,7 @@ def pool_table_one(imp: ImputedData, by: str = "subtype", strata: str | None = N
         elif imputed:
             chis = np.array([float(t.loc[rows, "statistic"].iloc[0]) for t in tables])
             df = float(tables[0].loc[rows, "df"].iloc[0])
-            stat, _, df2, pv = d2(chis, df)
+            stat, _, _df2, pv = d2(chis, df)
             base.loc[rows, "test"] = "chisq (D2 pooled)"
             base.loc[rows, "statistic"] = stat
             base.loc[rows, "df"] = df

@@ -8,7 +8,8 @@ import pytest
 
 import neuroimmune_stats as nis
 from neuroimmune_stats import group_compare, permutation_test
-from neuroimmune_stats.exceptions import SpecificationError
+from neuroimmune_stats._rng import analysis_seed
+from neuroimmune_stats.exceptions import DataWarning, InsufficientDataError, SpecificationError
 from neuroimmune_stats.resampling import resample
 
 COVS = ["protocol", "tspo_genotype"]
@@ -40,7 +41,7 @@ def test_vectorised_algebra_equals_explicit_refits_with_blocks():
     res = permutation_test(data, ["y0", "y1", "y2"], covariates=["bmi"], blocks="protocol",
                            n_permutations=P, seed=11)
     perms = resample(lambda idx: idx, len(data), P, kind="permutation",
-                     strata=data["protocol"].astype(str).to_numpy(), seed=11)
+                     strata=data["protocol"].astype(str).to_numpy(), seed=analysis_seed(11, "permutation_test"))
     prot = data["protocol"].astype(str).to_numpy()
     for row in perms[:20]:
         assert all(set(prot[row[prot == b]]) == {b} for b in set(prot))
@@ -99,14 +100,56 @@ def test_same_seed_same_numbers_any_n_jobs_and_chunking():
 
 def test_missing_values_and_errors():
     data = _data(nan=True)
-    res = permutation_test(data, "y*", covariates=COVS, n_permutations=50, seed=1)
-    assert res.n == len(data) - 1
-    assert res.excluded_ids == (str(data["subject_id"].iloc[3]),)
+    data.loc[data.index[5], "y1"] = np.inf   # ±inf is missing, as everywhere
+    data.loc[data.index[8], "protocol"] = None
+    sid = data["subject_id"].astype(str)
+    with pytest.warns(DataWarning) as rec:
+        res = permutation_test(data, "y*", covariates=COVS, n_permutations=50, seed=1)
+    assert len([w for w in rec if issubclass(w.category, DataWarning)]) == 1   # once per call
+    assert res.n == len(data) - 3
+    assert res.excluded_ids == (sid.iloc[3], sid.iloc[5], sid.iloc[8])
+    assert all(i in str(rec[0].message) for i in res.excluded_ids)
     assert "Freedman" in res.summary() and repr(res) == res.summary()
+    assert res.seed == 1
     with pytest.raises(SpecificationError, match="n_permutations"):
         permutation_test(data, "y*", n_permutations=0)
+    with pytest.raises(SpecificationError, match="n_permutations"):
+        permutation_test(data, "y*", n_permutations="many")
+    with pytest.raises(SpecificationError, match="n_jobs"):
+        permutation_test(data, "y*", n_jobs=0)
     with pytest.raises(SpecificationError, match="nope"):
         permutation_test(data, "y*", covariates=["nope"])
+    with pytest.raises(InsufficientDataError):
+        permutation_test(data.iloc[:2], "y*", n_permutations=10)
+
+
+def test_own_random_stream():
+    """The analysis' stream is analysis_seed(seed, "permutation_test"), not the raw seed."""
+    data = _data(n_out=2, seed=3)
+    res = permutation_test(data, "y*", n_permutations=64, seed=5)
+    assert not np.array_equal(res.null_max, permutation_test(data, "y*", n_permutations=64, seed=6).null_max)
+    np.testing.assert_array_equal(res.null_max, permutation_test(data, "y*", n_permutations=64, seed=5).null_max)
+
+
+def test_plot_draws_the_stored_null_of_the_maximum(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    data = _data(n_out=20, seed=4, effect=0.8)
+    res = permutation_test(data, "y*", covariates=COVS, n_permutations=999, seed=2)
+    crit = res.critical_value(0.05)
+    t = res.table
+    # outcomes beyond the critical value are exactly those with p_fwe <= 0.05
+    np.testing.assert_array_equal(np.abs(t["statistic"]) > crit, t["p_fwe"] <= 0.05)
+    fig, ax = plt.subplots()
+    assert res.plot(ax=ax) is ax
+    heights = sum(p.get_height() for p in ax.patches)
+    assert heights > 0 and "maximum |t|" in ax.get_xlabel()
+    assert any(abs(line.get_xdata()[0] - crit) < 1e-12 for line in ax.get_lines() if len(line.get_xdata()) == 2)
+    fig.savefig(tmp_path / "null_max.png")
+    plt.close("all")
 
 
 def _fwe_rate(n_sim, n_out=10, P=99, seed=0):

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..design import complete_cases, covariate_matrix, numeric_column, resolve_columns
-from ..exceptions import InsufficientDataError, RankDeficiencyError, SpecificationError
+from ..design import check_rank, complete_cases, covariate_matrix, numeric_column, resolve_columns
+from ..exceptions import InsufficientDataError, SpecificationError
 from ..mediation._spec import check_roles, resolve_roles
 
 WHAT = "bayes_mediate"
@@ -50,13 +50,9 @@ class BayesDesign:
 
 
 def _check_rank(X: np.ndarray, names: list[str], response: str) -> None:
+    """R ``lm.fit``'s rank rule (the package's one, :func:`~neuroimmune_stats.design.check_rank`)."""
     Z = np.column_stack([np.ones(len(X)), X])
-    rank = np.linalg.matrix_rank(Z)
-    if rank < Z.shape[1]:
-        raise RankDeficiencyError(
-            f"{WHAT}: the model for {response!r} is rank deficient ({rank} of {Z.shape[1]} columns "
-            f"independent among {['constant', *names]}); a covariate is collinear with another variable."
-        )
+    check_rank(Z, ["(Intercept)", *names], what=f"{WHAT} (model for {response!r})")
 
 
 def build_design(

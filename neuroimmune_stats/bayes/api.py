@@ -1,4 +1,4 @@
-"""``bayes_mediate``: Bayesian mediation with an exact conjugate path and PyMC NUTS."""
+"""``bayes_mediate``: Bayesian mediation with an exact conjugate path and a compiled NUTS path."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._rng import SeedLike, child_seeds, int_seed, seed_sequence
+from .._params import check_choice, check_int
+from .._rng import SeedLike, analysis_seed, child_seeds
 from ..exceptions import ConvergenceWarning, SpecificationError
 from ._design import WHAT, build_design
 from .exact import sample_exact
@@ -19,12 +20,6 @@ from .result import BayesMediationResult, diagnostics
 #: a chain's bulk ESS below this (per chain) triggers a ConvergenceWarning
 MIN_ESS_PER_CHAIN = 100
 MAX_RHAT = 1.01
-
-
-def _check_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise SpecificationError(f"{WHAT}: {name} must be an int >= {minimum}; got {value!r}.")
-    return int(value)
 
 
 def bayes_mediate(
@@ -40,7 +35,11 @@ def bayes_mediate(
     likelihood: str = "normal",
     method: str = "nuts",
     seed: SeedLike = None,
-) -> BayesMediationResult:
+    *,
+    moderator: str | None = None,
+    moderate: str | Sequence[str] = ("a",),
+    at: Any = None,
+) -> Any:
     """Bayesian mediation: posterior of the paths, the indirect effect a·b and the total effect.
 
     Two (or, with several mediators, k + 1) regressions as in :func:`~neuroimmune_stats.mediate`:
@@ -79,11 +78,20 @@ def bayes_mediate(
         Residual distribution; ``"student_t"`` (robust to outliers, ``ν ~ Gamma(2, 0.1)`` per
         equation) needs ``method="nuts"``.
     method : {"nuts", "exact"}, default="nuts"
-        ``"nuts"`` samples with PyMC (nutpie when installed), chains in parallel processes
-        where cores allow; ``"exact"`` draws ``draws × chains`` iid samples from the closed-form
+        ``"nuts"`` samples each equation with the package's compiled No-U-Turn sampler
+        (Stan's algorithm and warm-up, in numba; about a second for 4 × (1000 + 1000) and no
+        PyMC compilation, see :mod:`neuroimmune_stats.bayes.nuts`); ``"exact"`` draws
+        ``draws × chains`` iid samples from the closed-form
         posterior in milliseconds (same model, same priors).
+    moderator, moderate, at : optional
+        Moderated mediation, as ``mediate(..., moderator=, moderate=, at=)``: posterior conditional
+        indirect effects at the values of W, the index of moderated mediation and, for a factor W,
+        the differences between levels (:mod:`neuroimmune_stats.bayes.moderated`; ``priors`` None
+        or ``"vague"``) → a ``BayesModeratedResult``.
     seed : int, Generator or None
-        The same seed gives identical draws.
+        The same seed gives identical draws. The stream is this analysis' own
+        (``analysis_seed(seed, "bayes_mediate")``), so ``mediate(seed=s)`` and
+        ``bayes_mediate(seed=s)`` draw independent numbers.
 
     Returns
     -------
@@ -121,19 +129,23 @@ def bayes_mediate(
     >>> bool(tab.set_index("term").loc["indirect", "conf_low"] > 0)
     True
     """
-    if method not in ("nuts", "exact"):
-        raise SpecificationError(f"{WHAT}: method must be 'nuts' or 'exact'; got {method!r}.")
-    if likelihood not in ("normal", "student_t"):
-        raise SpecificationError(f"{WHAT}: likelihood must be 'normal' or 'student_t'; got {likelihood!r}.")
+    method = check_choice(method, ("nuts", "exact"), where=WHAT, name="method")
+    likelihood = check_choice(likelihood, ("normal", "student_t"), where=WHAT, name="likelihood")
     if method == "exact" and likelihood != "normal":
         raise SpecificationError(
             f"{WHAT}: method='exact' needs likelihood='normal' (the Student-t model has no conjugate "
             "posterior); use method='nuts' for likelihood='student_t'."
         )
-    draws = _check_int("draws", draws, 1)
-    chains = _check_int("chains", chains, 1)
-    tune = _check_int("tune", tune, 0)
-    ss = seed_sequence(seed)
+    draws = check_int(draws, where=WHAT, name="draws", minimum=1)
+    chains = check_int(chains, where=WHAT, name="chains", minimum=1)
+    tune = check_int(tune, where=WHAT, name="tune", minimum=0)
+    ss = analysis_seed(seed, "bayes_mediate")
+    if moderator is not None:
+        from .moderated import bayes_moderated_mediate
+
+        return bayes_moderated_mediate(data, x, m, y, moderator, moderate=moderate, covariates=covariates, at=at,
+                                       draws=draws, tune=tune, chains=chains, priors=priors, likelihood=likelihood,
+                                       method=method, seed=ss, user_seed=seed)
     design = build_design(data, x, m, y, covariates)
     eq_priors, table = resolve_priors(design, priors)
     k = len(design.mediators)
@@ -141,36 +153,23 @@ def bayes_mediate(
         post = sample_exact(design, eq_priors, draws, chains, child_seeds(ss, k + 1))
         return BayesMediationResult(
             design, post, method="exact", likelihood=likelihood, draws=draws, tune=0, chains=chains,
-            prior_table=table, sampler="conjugate", seed_entropy=ss.entropy,
+            prior_table=table, sampler="conjugate", seed_entropy=ss.entropy, seed=seed,
         )
-    from .nuts import build_model, posterior_arrays, sample_nuts, sampler_name
+    from .nuts import sample_design, sampler_name
 
-    model = build_model(design, eq_priors, likelihood)
-    idata = sample_nuts(model, draws, tune, chains, int_seed(child_seeds(ss, 1)[0]))
-    post = posterior_arrays(idata, design)
+    post, sample_stats = sample_design(design, eq_priors, likelihood, draws, tune, chains, ss.spawn(1)[0])
     res = BayesMediationResult(
         design, post, method="nuts", likelihood=likelihood, draws=draws, tune=tune, chains=chains,
-        prior_table=table, sampler=sampler_name(), idata=idata, seed_entropy=ss.entropy,
+        prior_table=table, sampler=sampler_name(), seed_entropy=ss.entropy, sample_stats=sample_stats, seed=seed,
     )
-    res._model = model
-    _add_derived(idata, res)
-    _warn_convergence(idata, res)
+    _warn_convergence(res)
     return res
 
 
-def _add_derived(idata: Any, res: BayesMediationResult) -> None:
-    post = idata.posterior
-    for name in ("indirect", "c", "total_indirect", "proportion_mediated"):
-        if name in res.posterior:
-            dims = ("chain", "draw", "mediator") if name == "indirect" else ("chain", "draw")
-            post[name] = (dims, res.posterior[name])
-
-
-def _warn_convergence(idata: Any, res: BayesMediationResult) -> None:
+def _warn_convergence(res: BayesMediationResult) -> None:
     problems = []
-    stats = getattr(idata, "sample_stats", None)
-    if stats is not None and "diverging" in stats:
-        n_div = int(np.asarray(stats["diverging"].values).sum())
+    if res.sample_stats is not None:
+        n_div = int(np.sum(res.sample_stats["diverging"]))
         if n_div:
             problems.append(f"{n_div} divergent transition(s)")
     worst_rhat, worst_ess = [], []

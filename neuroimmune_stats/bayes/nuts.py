@@ -1,149 +1,122 @@
-"""The mediation model in PyMC, sampled with NUTS (nutpie when installed)."""
+"""NUTS for the mediation model: each equation's posterior sampled by the compiled engine :mod:`._nuts`.
+
+The posterior factorises over the equations (independent priors; the mediator equations' likelihood
+involves only their parameters, the outcome equation's only its own, ``x`` and the mediators being
+observed), so each equation is sampled by its own chains and the draws are combined per chain and
+draw index: the joint chain is a valid MCMC of the joint posterior.
+
+Coordinates (Stan's QR trick, whitened by the conditional posterior precision of the normal model):
+``β = μₙ + s·L⁻ᵀθ`` with ``Λₙ = ZᵀZ + V₀⁻¹ = LLᵀ``, ``s = sqrt(bₙ/aₙ)``, and ``u = log σ²``
+(``w = log ν`` for Student-t). Under the normal likelihood the log-density is then
+``-(a₀ + (n+P)/2)·u - (bₙ + s²|θ|²/2)·e^{-u}`` exactly, so an evaluation costs ``O(P)`` however large
+``n`` is (the data enter once, through the sufficient statistics); the Student-t likelihood is
+evaluated observation by observation.
+"""
 
 from __future__ import annotations
 
-import importlib.util
-import os
-from typing import Any
-
 import numpy as np
 
-from .._optional import require
-from ._design import BayesDesign
+from ._design import BayesDesign, Equation
+from .exact import equation_posterior
 from .priors import EquationPrior
 
-POSTERIOR_VARS = ("intercept_m", "a", "beta_m", "sigma_m", "intercept_y", "c_prime", "b", "beta_y", "sigma_y")
+#: NUTS settings (PyMC's defaults)
+TARGET_ACCEPT = 0.8
+MAX_DEPTH = 10
+
+_EMPTY2 = np.zeros((1, 1))
+_EMPTY1 = np.zeros(1)
 
 
-def _whitening(eq: Any, prior: EquationPrior) -> tuple[np.ndarray, np.ndarray, float]:
-    """``(μn, L⁻ᵀ, s)`` with ``β = μn + s·L⁻ᵀθ``: θ is N(0, (σ/s)² I) a posteriori under the normal model.
+class _EquationTarget:
+    """Arrays that define one equation's log-density for :func:`._nuts.logp_grad`."""
 
-    ``Λ = ZᵀZ + V0⁻¹ = L Lᵀ`` is the conditional posterior precision (÷σ²) of the coefficients
-    and ``s`` the residual SD at the conditional posterior mean, so the sampler sees a nearly
-    isotropic posterior whatever the scale and correlation of the regressors (Stan's QR trick).
-    """
-    from .exact import equation_posterior
-
-    mun, linv_t, an, bn = equation_posterior(eq, prior)
-    return mun, linv_t, float(np.sqrt(bn / an))
-
-
-def build_model(design: BayesDesign, eq_priors: list[EquationPrior], likelihood: str = "normal") -> Any:
-    """The PyMC model: the same conjugate priors as the exact path, normal or Student-t errors.
-
-    Coefficients are sampled in a whitened parameterisation (a linear map with a constant
-    Jacobian, so the posterior is unchanged) and exposed as deterministics under their names.
-    """
-    pm = require("pymc", purpose="bayes_mediate(method='nuts')")
-    k, p = len(design.mediators), len(design.cov_names)
-    coords = {"obs": np.arange(design.n), "mediator": list(design.mediators), "covariate": list(design.cov_names),
-              "coef_m": np.arange(2 + p), "coef_y": np.arange(2 + k + p)}
-    mp, yp = eq_priors[:k], eq_priors[k]
-    Zm = [np.column_stack([np.ones(design.n), e.X]) for e in design.mediator_eqs]  # (n, 2 + p) each
-    Zy = np.column_stack([np.ones(design.n), design.outcome_eq.X])                  # (n, 2 + k + p)
-    wm = [_whitening(e, q) for e, q in zip(design.mediator_eqs, mp, strict=True)]
-    wy = _whitening(design.outcome_eq, yp)
-    mun_m = np.array([w[0] for w in wm])
-    lin_m = np.array([w[1] * w[2] for w in wm])  # (k, P, P), scaled by s
-    with pm.Model(coords=coords) as model:
-        sig2_m = pm.InverseGamma(
-            "sigma2_m", alpha=np.array([q.alpha for q in mp]), beta=np.array([q.beta for q in mp]), dims="mediator"
-        )
-        sigma_m = pm.Deterministic("sigma_m", pm.math.sqrt(sig2_m), dims="mediator")
-        theta_m = pm.Flat("theta_m", dims=("mediator", "coef_m"))
-        coef_m = mun_m + (lin_m * theta_m[:, None, :]).sum(axis=-1)  # (k, 2 + p)
-        rel_m = sigma_m / np.array([q.ref_sd for q in mp])
-        mu0 = np.array([q.mu for q in mp])
-        sd0 = np.array([q.sd for q in mp])
-        pm.Potential("prior_m", pm.logp(pm.Normal.dist(mu0, sd0 * rel_m[:, None]), coef_m).sum())
-        pm.Deterministic("intercept_m", coef_m[:, 0], dims="mediator")
-        pm.Deterministic("a", coef_m[:, 1], dims="mediator")
-        if p:
-            pm.Deterministic("beta_m", coef_m[:, 2:], dims=("mediator", "covariate"))
-        zm = np.stack(Zm, axis=0)  # (k, n, P)
-        mu_m = (zm * coef_m[:, None, :]).sum(axis=-1).T  # (n, k)
-
-        sig2_y = pm.InverseGamma("sigma2_y", alpha=yp.alpha, beta=yp.beta)
-        sigma_y = pm.Deterministic("sigma_y", pm.math.sqrt(sig2_y))
-        theta_y = pm.Flat("theta_y", dims="coef_y")
-        coef_y = wy[0] + pm.math.dot(wy[1] * wy[2], theta_y)
-        pm.Potential("prior_y", pm.logp(pm.Normal.dist(yp.mu, yp.sd * sigma_y / yp.ref_sd), coef_y).sum())
-        pm.Deterministic("intercept_y", coef_y[0])
-        pm.Deterministic("c_prime", coef_y[1])
-        pm.Deterministic("b", coef_y[2 : 2 + k], dims="mediator")
-        if p:
-            pm.Deterministic("beta_y", coef_y[2 + k :], dims="covariate")
-        mu_y = pm.math.dot(Zy, coef_y)
-        if likelihood == "student_t":
-            nu_m = pm.Gamma("nu_m", alpha=2.0, beta=0.1, dims="mediator")
-            nu_y = pm.Gamma("nu_y", alpha=2.0, beta=0.1)
-            pm.StudentT("m", nu=nu_m, mu=mu_m, sigma=sigma_m, observed=design.observed["m"], dims=("obs", "mediator"))
-            pm.StudentT("y", nu=nu_y, mu=mu_y, sigma=sigma_y, observed=design.observed["y"], dims="obs")
+    def __init__(self, eq: Equation, prior: EquationPrior, likelihood: str) -> None:
+        mun, linv_t, an, bn = equation_posterior(eq, prior)
+        n, P = eq.X.shape[0], mun.size
+        s = float(np.sqrt(bn / an))
+        self.mun, self.scale, self.P = mun, s * linv_t, P
+        self.u0 = float(np.log(bn / an))
+        if likelihood == "normal":
+            self.kind, self.dim = 0, P + 1
+            self.fp = np.array([prior.alpha + 0.5 * (n + P), bn, s * s])
+            self.arrays = (_EMPTY2, _EMPTY1, _EMPTY2, _EMPTY1, _EMPTY1)
         else:
-            pm.Normal("m", mu=mu_m, sigma=sigma_m, observed=design.observed["m"], dims=("obs", "mediator"))
-            pm.Normal("y", mu=mu_y, sigma=sigma_y, observed=design.observed["y"], dims="obs")
-    return model
+            Z = np.column_stack([np.ones(n), eq.X])
+            self.kind, self.dim = 1, P + 2
+            self.fp = np.array([prior.alpha, prior.beta])
+            self.arrays = (np.ascontiguousarray(Z @ self.scale), eq.response - Z @ mun,
+                           np.ascontiguousarray(self.scale), mun - prior.mu, 1.0 / prior.v0_diag)
+
+    def initial_point(self, rng: np.random.Generator) -> np.ndarray:
+        """Jittered start (as PyMC's ``jitter+adapt_diag``): θ ~ U(-1, 1), log σ² ± 1/2, log ν ~ log 10 ± 1."""
+        q = np.empty(self.dim)
+        q[: self.P] = rng.uniform(-1, 1, self.P)
+        q[self.P] = self.u0 + rng.uniform(-0.5, 0.5)
+        if self.kind == 1:
+            q[self.P + 1] = np.log(10.0) + rng.uniform(-1, 1)
+        return q
+
+    def coefficients(self, theta: np.ndarray) -> np.ndarray:
+        return self.mun + theta @ self.scale.T
+
+
+STAT_NAMES = ("acceptance_rate", "diverging", "tree_depth", "n_steps", "energy", "lp")
+
+
+def sample_design(design: BayesDesign, eq_priors: list[EquationPrior], likelihood: str, draws: int, tune: int,
+                  chains: int, seed: np.random.SeedSequence) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Posterior draws ``(chains, draws, ...)`` in the exact path's layout, and the sample statistics."""
+    from ._nuts import run_chain, windows
+
+    eqs = [*design.mediator_eqs, design.outcome_eq]
+    targets = [_EquationTarget(e, q, likelihood) for e, q in zip(eqs, eq_priors, strict=True)]
+    init, ends = windows(tune)
+    seeds = seed.spawn(len(targets) * chains)
+    coefs, sig, nus, stats, steps = [], [], [], [], []
+    for e, tg in enumerate(targets):
+        cq, cs, cst = [], [], []
+        for c in range(chains):
+            ss = seeds[e * chains + c]
+            rng = np.random.default_rng(ss)
+            q, st, eps = run_chain(rng, tg.kind, tg.initial_point(rng), draws, tune, init, ends, TARGET_ACCEPT,
+                                   MAX_DEPTH, tg.fp, *tg.arrays)
+            cq.append(q)
+            cst.append(st)
+            cs.append(eps)
+        q = np.stack(cq)                                        # (chains, draws, dim)
+        coefs.append(tg.coefficients(q[..., : tg.P]))
+        sig.append(np.exp(0.5 * q[..., tg.P]))
+        if tg.kind == 1:
+            nus.append(np.exp(q[..., tg.P + 1]))
+        stats.append(np.stack(cst))                             # (chains, draws, 6)
+        steps.append(np.array(cs))
+    k, p = len(design.mediators), len(design.cov_names)
+    cm = np.stack(coefs[:k], axis=2)                            # (chains, draws, k, 2 + p)
+    cy = coefs[k]
+    post = {
+        "intercept_m": cm[..., 0], "a": cm[..., 1], "beta_m": cm[..., 2:].reshape(chains, draws, k, p),
+        "sigma_m": np.stack(sig[:k], axis=-1),
+        "intercept_y": cy[..., 0], "c_prime": cy[..., 1], "b": cy[..., 2 : 2 + k],
+        "beta_y": cy[..., 2 + k :].reshape(chains, draws, p), "sigma_y": sig[k],
+    }
+    if nus:
+        post["nu_m"] = np.stack(nus[:k], axis=-1)
+        post["nu_y"] = nus[k]
+    st = np.stack(stats)                                        # (equations, chains, draws, 6)
+    sample_stats = {
+        "acceptance_rate": st[..., 0].mean(axis=0), "diverging": st[..., 1].max(axis=0) > 0,
+        "tree_depth": st[..., 2].max(axis=0).astype(np.int64), "n_steps": st[..., 3].sum(axis=0).astype(np.int64),
+        "energy": st[..., 4].sum(axis=0), "lp": st[..., 5].sum(axis=0),
+        "step_size": np.broadcast_to(np.mean(steps, axis=0)[:, None], (chains, draws)).copy(),
+    }
+    return post, sample_stats
 
 
 def sampler_name() -> str:
-    """``"nutpie"`` when it is installed, else ``"pymc"``."""
-    return "nutpie" if importlib.util.find_spec("nutpie") is not None else "pymc"
+    """Name recorded in the result."""
+    return "numba"
 
 
-def sample_nuts(model: Any, draws: int, tune: int, chains: int, seed: int) -> Any:
-    """Sample ``model``; chains run in parallel processes where cores allow. Returns InferenceData.
-
-    The pointwise log-likelihood is not computed here (it costs a second compilation);
-    :func:`add_log_likelihood` adds it when the InferenceData is first asked for.
-    """
-    pm = require("pymc", purpose="bayes_mediate(method='nuts')")
-    cores = max(1, min(chains, os.cpu_count() or 1))
-    sampler = sampler_name()
-    kwargs: dict[str, Any] = {}
-    if sampler == "pymc":
-        kwargs["cores"] = cores
-    with model:
-        idata = pm.sample(
-            draws=draws, tune=tune, chains=chains, random_seed=seed,
-            nuts_sampler=sampler, progressbar=False, compute_convergence_checks=False,
-            **kwargs,
-        )
-    return idata
-
-
-def add_log_likelihood(idata: Any, model: Any) -> Any:
-    """Add the ``log_likelihood`` group (observed ``m`` and ``y``) to ``idata`` in place."""
-    pm = require("pymc", purpose="the log-likelihood of a bayes_mediate fit")
-    if "log_likelihood" not in idata.groups():
-        post = idata.posterior
-        base = post[[v for v in post.data_vars if v not in DERIVED]]
-        ll = pm.compute_log_likelihood(idata.__class__(posterior=base), model=model, progressbar=False,
-                                       extend_inferencedata=False)
-        ds = ll.log_likelihood if hasattr(ll, "groups") else ll
-        idata.add_groups(log_likelihood=ds)
-    return idata
-
-
-#: derived variables added to the posterior after sampling (not model variables)
-DERIVED = ("indirect", "c", "total_indirect", "proportion_mediated")
-
-
-def posterior_arrays(idata: Any, design: BayesDesign) -> dict[str, np.ndarray]:
-    """Posterior draws as plain arrays of shape ``(chains, draws, ...)`` in the exact path's layout."""
-    post = idata.posterior
-    k, p = len(design.mediators), len(design.cov_names)
-    out = {}
-    for name in POSTERIOR_VARS:
-        if name in post:
-            out[name] = np.asarray(post[name].values, dtype=float)
-    shp = out["c_prime"].shape
-    if "beta_m" not in out:
-        out["beta_m"] = np.zeros((*shp, k, p))
-        out["beta_y"] = np.zeros((*shp, p))
-    for name in ("nu_m", "nu_y"):
-        if name in post:
-            out[name] = np.asarray(post[name].values, dtype=float)
-    return out
-
-
-__all__ = ["add_log_likelihood", "build_model", "posterior_arrays", "sample_nuts", "sampler_name"]
+__all__ = ["STAT_NAMES", "sample_design", "sampler_name"]

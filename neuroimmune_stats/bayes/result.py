@@ -56,14 +56,13 @@ def prob_direction(samples: np.ndarray) -> float:
 
 
 def diagnostics(chains: np.ndarray) -> tuple[float, float]:
-    """Rank-normalised split R-hat and bulk ESS (ArviZ) of ``(chains, draws)`` draws."""
-    import arviz as az
+    """Rank-normalised split R-hat and bulk ESS (ArviZ's formulas, :mod:`.diagnostics`) of ``(chains, draws)``."""
+    from .diagnostics import ess_bulk, rhat
 
     arr = np.asarray(chains, dtype=float)
     if not np.all(np.isfinite(arr)) or arr.shape[1] < 4:
         return (np.nan, np.nan)
-    rhat = float(az.rhat(arr)) if arr.shape[0] >= 2 else np.nan
-    return rhat, float(az.ess(arr, method="bulk"))
+    return rhat(arr) if arr.shape[0] >= 2 else np.nan, ess_bulk(arr)
 
 
 class BayesMediationResult(Result):
@@ -85,13 +84,19 @@ class BayesMediationResult(Result):
     posterior : dict of arrays
         Draws of every parameter and derived effect, shape ``(chains, draws, ...)``.
     sampler : str
-        ``"conjugate"``, ``"pymc"`` or ``"nutpie"``.
+        ``"conjugate"`` (exact) or the NUTS engine's name.
+    sample_stats : dict of arrays or None
+        (``nuts``) per-draw ``acceptance_rate``, ``diverging``, ``tree_depth``, ``n_steps``,
+        ``energy``, ``lp``, ``step_size``, shape ``(chains, draws)``.
+    seed : int, Generator or None
+        The seed passed by the user.
     """
 
     def __init__(
         self, design: BayesDesign, posterior: dict[str, np.ndarray], *, method: str, likelihood: str,
         draws: int, tune: int, chains: int, prior_table: dict[str, dict[str, np.ndarray]],
         sampler: str, idata: Any = None, seed_entropy: Any = None,
+        sample_stats: dict[str, np.ndarray] | None = None, seed: Any = None,
     ) -> None:
         self.x = design.x
         self.mediators = list(design.mediators)
@@ -105,10 +110,11 @@ class BayesMediationResult(Result):
         self.priors = prior_table
         self.sampler = sampler
         self.seed_entropy = seed_entropy
+        self.seed = seed
+        self.sample_stats = sample_stats
         self.posterior = {**posterior, **derived(posterior)}
         self._design = design
         self._idata = idata
-        self._model: Any = None
         self._tidy_cache: dict[float, pd.DataFrame] = {}
 
     # ------------------------------------------------------------------ access
@@ -141,14 +147,9 @@ class BayesMediationResult(Result):
 
     @property
     def idata(self) -> Any:
-        """ArviZ InferenceData (posterior, observed_data, log_likelihood); built lazily for ``exact``."""
+        """ArviZ InferenceData (posterior, observed_data, log_likelihood; sample_stats for ``nuts``), built lazily."""
         if self._idata is None:
             self._idata = self._build_idata()
-        elif self._model is not None:
-            from .nuts import add_log_likelihood
-
-            add_log_likelihood(self._idata, self._model)
-            self._model = None
         return self._idata
 
     def _build_idata(self) -> Any:
@@ -160,16 +161,19 @@ class BayesMediationResult(Result):
         dims = {
             "intercept_m": ["mediator"], "a": ["mediator"], "sigma_m": ["mediator"], "b": ["mediator"],
             "indirect": ["mediator"], "beta_m": ["mediator", "covariate"], "beta_y": ["covariate"],
-            "m": ["obs", "mediator"], "y": ["obs"],
+            "m": ["obs", "mediator"], "y": ["obs"], "nu_m": ["mediator"],
         }
         coords = {"mediator": self.mediators, "covariate": d.cov_names, "obs": np.arange(self.n)}
         return az.from_dict(
             posterior=post, observed_data={"m": d.observed["m"], "y": d.observed["y"]},
-            log_likelihood=self.log_likelihood(), dims=dims, coords=coords,
+            log_likelihood=self.log_likelihood(), sample_stats=self.sample_stats, dims=dims, coords=coords,
         )
 
     def log_likelihood(self) -> dict[str, np.ndarray]:
-        """Pointwise normal log-likelihood per draw: ``m`` ``(chains, draws, n, k)``, ``y`` ``(chains, draws, n)``."""
+        """Pointwise log-likelihood per draw: ``m`` ``(chains, draws, n, k)``, ``y`` ``(chains, draws, n)``.
+
+        Normal, or Student-t with the drawn ``ν`` for ``likelihood="student_t"``.
+        """
         d, p = self._design, self.posterior
         xm = d.mediator_eqs[0].X
         mu_m = p["intercept_m"][..., None, :] + xm[:, 0][None, None, :, None] * p["a"][..., None, :]
@@ -182,13 +186,17 @@ class BayesMediationResult(Result):
         if d.cov_names:
             mu_y = mu_y + np.einsum("nq,cdq->cdn", xy[:, 1 + k :], p["beta_y"])
 
-        def norm_ll(obs: np.ndarray, mu: np.ndarray, sd: np.ndarray) -> np.ndarray:
-            z = (obs - mu) / sd
-            return -0.5 * z**2 - np.log(sd) - 0.5 * np.log(2 * np.pi)
+        from scipy import stats
 
+        def ll(obs: np.ndarray, mu: np.ndarray, sd: np.ndarray, nu: np.ndarray | None) -> np.ndarray:
+            if nu is None:
+                return stats.norm.logpdf(obs, mu, sd)
+            return stats.t.logpdf(obs, nu, mu, sd)
+
+        student = self.likelihood == "student_t"
         return {
-            "m": norm_ll(d.observed["m"], mu_m, p["sigma_m"][..., None, :]),
-            "y": norm_ll(d.observed["y"], mu_y, p["sigma_y"][..., None]),
+            "m": ll(d.observed["m"], mu_m, p["sigma_m"][..., None, :], p["nu_m"][..., None, :] if student else None),
+            "y": ll(d.observed["y"], mu_y, p["sigma_y"][..., None], p["nu_y"][..., None] if student else None),
         }
 
     # ------------------------------------------------------------------ tables

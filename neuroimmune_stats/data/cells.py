@@ -66,14 +66,22 @@ def parse_numbers(col: pd.Series | list[object], decimal_comma: bool = False) ->
     ([1.5, -2.0], [2, 3])
     """
     cells = col.tolist() if isinstance(col, pd.Series) else list(col)
+    # fast path: pandas' C parser reads exactly the grammar's numbers (cells are stripped; pinned by
+    # tests/test_data_readers.py); every present cell it leaves NaN or infinite goes through the grammar below
+    series = pd.Series(cells, dtype=object)
+    fast = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    parsed = Parsed(np.array(fast, dtype=float))
+    present = series.notna().to_numpy()
+    odd = present & ~np.isfinite(parsed.values)
     match = _NUMBER_RE.fullmatch
-    nan = float("nan")
-    vals = [float(v) if isinstance(v, str) and match(v) else nan for v in cells]
-    parsed = Parsed(np.array(vals, dtype=float))
     out = parsed.values
     variants = 0
-    for i, v in enumerate(cells):
-        if not isinstance(v, str) or vals[i] == vals[i] or match(v):
+    for i in np.flatnonzero(odd).tolist():
+        v = cells[i]
+        if not isinstance(v, str):
+            continue
+        if match(v):
+            out[i] = float(v)
             continue
         if decimal_comma and _DECIMAL_COMMA_RE.fullmatch(v):
             out[i] = float(v.replace(",", "."))
@@ -102,6 +110,7 @@ def code_factor(values: pd.Series, categories: list[object] | None = None) -> pd
     """A factor that keeps the file's codes: integer codes stay integers, ``1`` and ``1.0`` are one level.
 
     Text levels keep their spelling (sorted, as R's ``factor()``); numeric codes are sorted numerically.
+    The levels are coded once each (linear in the rows).
 
     Examples
     --------
@@ -114,20 +123,17 @@ def code_factor(values: pd.Series, categories: list[object] | None = None) -> pd
     if categories is not None:
         return pd.Categorical(values.tolist(), categories=categories)
     s = values.astype(object)
-    present = s.notna().to_numpy()
-    texts = [str(v) for v in s[present].tolist()]
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    texts = [str(u) for u in uniques]
     nums = [_code_number(t) for t in texts]
-    full: list[object] = [None] * len(s)
-    idx = np.flatnonzero(present).tolist()
     if texts and all(x is not None and np.isfinite(x) for x in nums):
         whole = all(float(x).is_integer() for x in nums if x is not None)
         coded: list[object] = [int(x) if whole else float(x) for x in nums if x is not None]
-        for i, c in zip(idx, coded, strict=True):
-            full[i] = c
         cats: list[object] = sorted(set(coded))  # type: ignore[type-var]
-        if whole:
-            return pd.Categorical(full, categories=pd.Index(cats, dtype="int64"))
-        return pd.Categorical(full, categories=pd.Index(cats, dtype="float64"))
-    for i, t in zip(idx, texts, strict=True):
-        full[i] = t
-    return pd.Categorical(full, categories=sorted(set(texts)))
+        index = pd.Index(cats, dtype="int64" if whole else "float64")
+    else:
+        coded = list(texts)
+        index = pd.Index(sorted(set(texts)), dtype=object)
+    pos = index.get_indexer(pd.Index(coded, dtype=index.dtype)) if coded else np.array([], dtype=np.intp)
+    new_codes = np.where(codes >= 0, pos[np.maximum(codes, 0)] if len(pos) else -1, -1)
+    return pd.Categorical.from_codes(new_codes, categories=index)

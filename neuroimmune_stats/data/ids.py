@@ -10,11 +10,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 _PREFIX = re.compile(r"^sub[-_]", re.IGNORECASE)
 _PADDING = re.compile(r"(?<![0-9])0+(?=[0-9])")
 
 
+@lru_cache(maxsize=1 << 17)
 def id_key(value: str) -> str:
     """The matching key of a subject ID: no ``sub-`` prefix, no zero padding, case-folded.
 
@@ -25,7 +27,7 @@ def id_key(value: str) -> str:
     >>> [id_key(v) for v in ("sub-054", "054", "54", "SUB-054", "S01", "sub-")]
     ['54', '54', '54', '54', 's1', '']
     """
-    s = unicodedata.normalize("NFKC", value).strip()
+    s = value.strip() if value.isascii() else unicodedata.normalize("NFKC", value).strip()
     s = _PREFIX.sub("", s, count=1)
     return _PADDING.sub("", s.casefold())
 

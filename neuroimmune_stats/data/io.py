@@ -271,10 +271,14 @@ def _parse_text(text: str, label: str, suffix: str, notes: list[str]) -> RawTabl
     problems: list[Problem] = []
     prev = 0
     try:
-        for rec in reader:
-            starts.append(header_line + prev)
-            prev = reader.line_num
-            records.append(rec)
+        if '"' not in body:  # no quoted newlines: record i starts on physical line header_line + i
+            records = list(reader)
+            starts = list(range(header_line, header_line + len(records)))
+        else:
+            for rec in reader:
+                starts.append(header_line + prev)
+                prev = reader.line_num
+                records.append(rec)
     except csv.Error as exc:
         where = header_line + prev
         why = ("a field is longer than 131 072 characters (an opening quote that is never closed?)"
@@ -284,7 +288,7 @@ def _parse_text(text: str, label: str, suffix: str, notes: list[str]) -> RawTabl
     rows, lines = records[1:], starts[1:]
     n_head = len(header)
     # blank records: no field with content
-    keep = [i for i, r in enumerate(rows) if any(v.strip() for v in r)]
+    keep = [i for i, r in enumerate(rows) if "".join(r).strip()]
     inner = (keep[-1] + 1 - len(keep)) if keep else 0
     if inner:
         notes.append(f"{label}: {inner} blank line(s) between rows skipped")
@@ -299,7 +303,9 @@ def _parse_text(text: str, label: str, suffix: str, notes: list[str]) -> RawTabl
     if rows and all(len(r) == n_head + 1 and r[-1].strip() == "" for r in rows):
         rows = [r[:-1] for r in rows]
         notes.append(f"{label}: every row ends with a separator; the empty last field was ignored")
-    bad = [(ln, len(r)) for r, ln in zip(rows, lines, strict=True) if len(r) != n_head]
+    lens = list(map(len, rows))
+    bad = [] if not lens or min(lens) == max(lens) == n_head else [
+        (ln, k) for k, ln in zip(lens, lines, strict=True) if k != n_head]
     for ln, k in bad[:MAX_LISTED]:
         hint = ("a value or a separator is missing (short rows are not padded)" if k < n_head else
                 "look for a stray separator or an unquoted comma")
@@ -346,8 +352,11 @@ def _clean_cells(raw: RawTable, missing_values: tuple[str, ...]) -> None:
     nan = np.nan
     out = {}
     for k in range(raw.frame.shape[1]):
-        cells = [v.strip() if isinstance(v, str) else v for v in raw.frame.iloc[:, k].tolist()]
-        out[k] = [nan if (v in miss if isinstance(v, str) else True) else v for v in cells]
+        cells = raw.frame.iloc[:, k].tolist()
+        try:
+            out[k] = [nan if (t := v.strip()) in miss else t for v in cells]
+        except AttributeError:  # NaN cells of a DataFrame input
+            out[k] = [nan if not isinstance(v, str) or (t := v.strip()) in miss else t for v in cells]
     if out:
         frame = pd.DataFrame(out, dtype=object)
         frame.columns = raw.frame.columns

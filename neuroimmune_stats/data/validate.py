@@ -89,7 +89,7 @@ def _check_ids(raw: RawTable, problems: list[Problem]) -> tuple[pd.Series, list[
     """IDs as written (stripped) and their matching keys; empty and duplicate IDs are problems."""
     ids = raw.frame["subject_id"].astype(object)
     written = [v if isinstance(v, str) else "" for v in ids.tolist()]
-    keys = [id_key(v) for v in written]
+    keys = list(map(id_key, written))
     seen: dict[str, tuple[int, str]] = {}
     for v, k, line in zip(written, keys, raw.lines.tolist(), strict=True):
         if k == "":
@@ -114,21 +114,19 @@ def _check_enum(raw: RawTable, spec: FieldSpec, col: pd.Series, lines: np.ndarra
     lookup = {e.casefold(): e for e in enum}
     lookup.update({k.casefold(): v for k, v in spec.value_aliases.items()})
     squashed = {k.replace(" ", ""): v for k, v in lookup.items()}
-    out: list[object] = []
     required = spec.required and not spec.missing_allowed
-    for i, v in enumerate(col.tolist()):
-        if not isinstance(v, str):
-            if required:
-                problems.append(Problem(raw.source, int(lines[i]), spec.name, "",
-                                        f"is empty; {spec.title} is required ({', '.join(enum)})"))
-            out.append(None)
-            continue
-        hit = lookup.get(_SPACES.sub(" ", v).casefold()) or squashed.get(v.replace(" ", "").casefold())
-        if hit is None:
-            problems.append(Problem(raw.source, int(lines[i]), spec.name, _fmt(v),
+    codes, uniques = pd.factorize(col.astype(object), use_na_sentinel=True)
+    level = [lookup.get(_SPACES.sub(" ", str(u)).casefold()) or squashed.get(str(u).replace(" ", "").casefold())
+             for u in uniques]
+    for j in np.flatnonzero(np.array([lv is None for lv in level] + [required], dtype=bool)[codes]):
+        if codes[j] < 0:
+            problems.append(Problem(raw.source, int(lines[j]), spec.name, "",
+                                    f"is empty; {spec.title} is required ({', '.join(enum)})"))
+        else:
+            problems.append(Problem(raw.source, int(lines[j]), spec.name, _fmt(uniques[codes[j]]),
                                     f"is not a known {spec.title.lower()}; use one of {', '.join(enum)}"))
-        out.append(hit)
-    return pd.Categorical(out, categories=enum)
+    pos = np.array([enum.index(lv) if lv is not None else -1 for lv in level] + [-1], dtype=np.intp)
+    return pd.Categorical.from_codes(pos[codes], categories=pd.Index(enum, dtype=object))
 
 
 _SPACES = re.compile(r"\s+")

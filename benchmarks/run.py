@@ -23,7 +23,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from _timing import to_markdown  # noqa: E402
 
-FAMILIES = ("bench_models", "bench_mediation", "bench_bayes", "bench_classify", "bench_power", "bench_harmonize")
+FAMILIES = ("bench_models", "bench_mediation", "bench_moderation", "bench_bayes", "bench_classify", "bench_power",
+            "bench_harmonize")
 PACKAGES = ("neuroimmune-stats", "numpy", "scipy", "pandas", "statsmodels", "scikit-learn", "pymc", "arviz",
             "pingouin", "nilearn", "PyProcessMacro", "bambi", "neuroCombat", "nutpie", "joblib", "dask")
 

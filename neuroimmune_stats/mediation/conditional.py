@@ -175,11 +175,15 @@ def prepare_moderated(
                     "information of its own.")
     n, k_w = base.frame.n, wcols.shape[1]
     xv = base.raw_roles[:, 0]
-    prods = [xv[:, None] * wcols]
-    pnames = [f"{x}:{nm}" for nm in wnames]
-    for j, med in enumerate(mediators, start=1):
-        prods.append(base.raw_roles[:, j][:, None] * wcols)
-        pnames += [f"{med}:{nm}" for nm in wnames]
+    # only the product columns the model uses (fewer columns = cheaper bootstrap moments)
+    prods, pnames = [], []
+    if "a" in moderate or "c_prime" in moderate:
+        prods.append(xv[:, None] * wcols)
+        pnames += [f"{x}:{nm}" for nm in wnames]
+    if "b" in moderate:
+        for j, med in enumerate(mediators, start=1):
+            prods.append(base.raw_roles[:, j][:, None] * wcols)
+            pnames += [f"{med}:{nm}" for nm in wnames]
     raw = np.column_stack([base.raw_roles, base.cmat, wcols, *prods])
     columns = [*roles, *base.cnames, *wnames, *pnames]
     col_of = {c: i for i, c in enumerate(columns)}

@@ -17,7 +17,15 @@ import numpy as np
 import pandas as pd
 
 from .._params import check_bool
-from ..design import ALWAYS_FACTORS, covariate_matrix, is_factor, numeric_column, resolve_columns, subject_ids
+from ..design import (
+    ALWAYS_FACTORS,
+    as_factor,
+    covariate_matrix,
+    is_factor,
+    numeric_column,
+    resolve_columns,
+    subject_ids,
+)
 from ..exceptions import DataWarning, InsufficientDataError, RankDeficiencyError, SpecificationError
 from ..results import Result, format_table
 from .combat import CombatFit, adjust_fitted, fit_combat
@@ -44,8 +52,8 @@ class Prepared:
 
 def batch_codes(s: pd.Series) -> tuple[np.ndarray, list[Any]]:
     """Integer codes and levels of a batch column, a factor whatever its dtype (categorical order kept)."""
-    codes, uniques = pd.factorize(s, sort=True)  # sorted values, or the categorical's level order
-    return codes.astype(np.int64), list(uniques)
+    cat = as_factor(s)  # the package's factor levels (1 and 1.0 are one level; categorical order kept)
+    return np.asarray(cat.cat.codes, dtype=np.int64), list(cat.cat.categories)
 
 
 def _missing_error(frame: pd.DataFrame, cols: list[str], what: str) -> None:
@@ -63,9 +71,10 @@ def _missing_error(frame: pd.DataFrame, cols: list[str], what: str) -> None:
 
 def feature_matrix(data: pd.DataFrame, feats: list[str], *, what: str) -> np.ndarray:
     """The feature columns as one float (n, p) array; a non-numeric column raises naming it."""
-    block = data[feats]
-    if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in block.dtypes) and not any(
-            is_factor(block[c]) for c in feats if c in ALWAYS_FACTORS):
+    pos = data.columns.get_indexer(pd.Index(feats))
+    block = data.take(pos, axis=1) if (pos >= 0).all() and data.columns.is_unique else data[feats]
+    numeric = all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in set(block.dtypes))
+    if numeric and not any(is_factor(block[c]) for c in feats if c in ALWAYS_FACTORS):
         return block.to_numpy(dtype=float)
     return np.column_stack([numeric_column(data, c, what=what) for c in feats])
 

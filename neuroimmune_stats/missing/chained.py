@@ -380,7 +380,7 @@ def impute(
         frames, orig, where,
         method={v.name: v.method for v in vars_ if v.method},
         predictors={cols[j]: [cols[k] for k in predictors[j]] for j in targets}
-        | {cols[t]: [f"{' + '.join(cols[x] for x in terms)} (passive sum)"] for t, terms in passive_idx.items()
+        | {cols[t]: [" + ".join(cols[x] for x in terms)] for t, terms in passive_idx.items()
            if vars_[t].method == "passive"},
         maxit=maxit, seed=seed, donors=donors,
     )

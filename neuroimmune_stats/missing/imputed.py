@@ -223,7 +223,10 @@ class ImputedData(Sequence[pd.DataFrame]):
             if meth == "pmm" and self.donors:
                 label += f", {self.donors} donors"
             preds = self.predictors.get(c)
-            on = f" on {', '.join(preds)}" if preds else ""
+            if meth == "passive":
+                on = f" as {preds[0]}" if preds else ""
+            else:
+                on = f" on {', '.join(preds)}" if preds else ""
             parts.append(f"{c} ({int(self.where[c].sum())} values; {label}{on})")
         return (f"Multiple imputation by chained equations: m = {self.m} data sets of {self.n} subjects, "
                 f"{self.maxit} iterations; imputed: " + "; ".join(parts) + ".")

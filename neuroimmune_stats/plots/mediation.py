@@ -170,7 +170,7 @@ def plot_mediation_grid(grid: Any, ax: Any = None, labels: Mapping[str, str] | N
 
 
 def plot_bootstrap_distribution(result: Any, ax: Any = None, term: str = "indirect",
-                                mediator: str | None = None) -> Any:
+                                mediator: str | None = None, labels: Mapping[str, str] | None = None) -> Any:
     """Histogram of an effect's bootstrap draws with the estimate and the interval; returns Axes.
 
     Examples
@@ -193,7 +193,8 @@ def plot_bootstrap_distribution(result: Any, ax: Any = None, term: str = "indire
     ax.plot([], [], color=GROUP_COLOURS[1], ls="--",
             label=f"{100 * result.conf_level:g}% {result.ci} CI "
                   f"[{row.boot_conf_low:.3g}, {row.boot_conf_high:.3g}]")
-    ax.set_xlabel(f"{term}{'' if mediator is None else ' (' + mediator + ')'}")
+    lab = result_labels(result, labels)
+    ax.set_xlabel(f"{label_for(term, lab)}{'' if mediator is None else ' (' + label_for(mediator, lab) + ')'}")
     ax.set_ylabel(f"count ({result.n_boot} resamples)")
     ax.legend(fontsize=7, frameon=False)
     return ax

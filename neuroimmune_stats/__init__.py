@@ -57,6 +57,9 @@ _EXPORTS: dict[str, str] = {
     "power_correlation": "neuroimmune_stats.planning",
     "power_mediation": "neuroimmune_stats.planning",
     "equivalence_test": "neuroimmune_stats.planning",
+    # missing data
+    "impute": "neuroimmune_stats.missing",
+    "ImputedData": "neuroimmune_stats.missing",
     # report
     "build_report": "neuroimmune_stats.report",
 }
@@ -93,6 +96,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     )
     from .harmonization import ComBat, HarmonizeResult, harmonize
     from .mediation import mediate, mediation_grid, mediation_sensitivity, moderation
+    from .missing import ImputedData, impute
     from .models import group_compare, lm
     from .multiplicity import adjust_pvalues
     from .permutation import permutation_test

@@ -19,7 +19,7 @@ import pandas as pd
 from .._optional import require
 from ..design import as_list, is_factor
 from ..exceptions import SpecificationError
-from ..harmonization.api import batch_codes
+from ..harmonization.api import batch_codes, batch_labels
 from ..harmonization.combat import CombatFit, apply_fit, fit_combat
 from .harmonize import BATCH
 
@@ -302,7 +302,7 @@ class SubtypeClassifier(ClassifierMixin, BaseEstimator):
 
     def _apply_combat(self, X: pd.DataFrame, F: np.ndarray) -> np.ndarray:
         known = {v: i for i, v in enumerate(self.batch_levels_)}
-        labels = X[BATCH].astype(str).to_numpy()
+        labels = batch_labels(X[BATCH])
         unseen = sorted(set(labels) - set(known))
         if unseen:
             raise SpecificationError(

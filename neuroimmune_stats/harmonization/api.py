@@ -56,6 +56,11 @@ def batch_codes(s: pd.Series) -> tuple[np.ndarray, list[Any]]:
     return np.asarray(cat.cat.codes, dtype=np.int64), list(cat.cat.categories)
 
 
+def batch_labels(s: pd.Series) -> np.ndarray:
+    """The batch of each row as the text of its factor level (what ``levels`` hold as ``str``)."""
+    return np.asarray(as_factor(s).astype(str), dtype=object)
+
+
 def _missing_error(frame: pd.DataFrame, cols: list[str], what: str) -> None:
     na = frame[cols].isna()
     if not na.to_numpy().any():
@@ -235,7 +240,7 @@ class HarmonizeResult(Result):
         ``(RSS_covariates - RSS_covariates+batch) / RSS_covariates`` from least squares of the feature
         on an intercept and the preserved covariates, without and with the batch indicators.
         """
-        codes = np.unique(self.original[self.batch].astype(str).to_numpy(), return_inverse=True)[1]
+        codes = np.unique(batch_labels(self.original[self.batch]), return_inverse=True)[1]
         base = np.column_stack([np.ones(self.n), self.mod])
         full = np.column_stack([base, (codes[:, None] == np.arange(1, codes.max() + 1)).astype(float)])
 
@@ -397,4 +402,4 @@ def combat_frame(data: pd.DataFrame, prep: Prepared, *, parametric: bool, eb: bo
     return replace_columns(data, prep.features, H), fit
 
 
-__all__ = ["HarmonizeResult", "batch_codes", "check_balance", "combat_frame", "harmonize", "prepare"]
+__all__ = ["HarmonizeResult", "batch_codes", "batch_labels", "check_balance", "combat_frame", "harmonize", "prepare"]

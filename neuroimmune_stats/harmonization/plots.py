@@ -18,7 +18,9 @@ def standardised_values(result: Any, features: Sequence[str] | None = None) -> d
     unknown = [f for f in feats if f not in result.features]
     if unknown:
         raise SpecificationError(f"plot: features {unknown} were not harmonised (have {result.features}).")
-    batch = result.original[result.batch].astype(str).to_numpy()
+    from .api import batch_labels
+
+    batch = batch_labels(result.original[result.batch])
     out: dict[str, Any] = {}
     for f in feats:
         before = result.original[f].to_numpy(dtype=float)

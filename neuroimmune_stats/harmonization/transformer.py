@@ -20,7 +20,7 @@ import pandas as pd
 from .._optional import require
 from .._params import check_bool
 from ..exceptions import SpecificationError
-from .api import _missing_error, combat_frame, feature_matrix, prepare, replace_columns
+from .api import _missing_error, batch_labels, combat_frame, feature_matrix, prepare, replace_columns
 from .combat import apply_fit
 
 require("sklearn", purpose="the ComBat transformer")
@@ -116,7 +116,7 @@ class ComBat(TransformerMixin, BaseEstimator):
         _missing_error(X, [*self.features_, self.batch], WHAT)
         s = X[self.batch]
         known = {str(v): i for i, v in enumerate(self.batch_levels_)}
-        labels = s.astype(str).to_numpy()
+        labels = batch_labels(s)
         unseen = sorted(set(labels) - set(known))
         if unseen:
             raise SpecificationError(

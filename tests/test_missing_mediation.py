@@ -50,6 +50,16 @@ def test_seed_reproducible_at_any_n_jobs(imp) -> None:  # type: ignore[no-untype
     assert not np.array_equal(r1.draws, r3.draws)
 
 
+def test_moderated_mediation_on_imputed_data(imp) -> None:  # type: ignore[no-untyped-def]
+    res = mediate_imputed(imp, "suvr_s1", "fss", "conn_s1__thalamus", moderator="protocol", moderate=("a",),
+                          n_boot=200, seed=1)
+    td = res.tidy()
+    ind = td[td.term == "indirect"]
+    assert len(ind) == 2 and (td["n"] == 54).all() and {"fmi", "m"} <= set(td.columns)
+    assert "index_moderated_mediation" in set(td.term)
+    assert type(res).__mro__[1] is type(res.results[0])
+
+
 def simulate_mar(n: int, rng: np.random.Generator) -> pd.DataFrame:
     """X → M → Y with M about 35% missing at random given X and Y (complete cases are biased)."""
     x = rng.normal(size=n)

@@ -70,8 +70,8 @@ def _pooled_result(results: list[Any], imp: ImputedData, seed: Any) -> Any:
             self.imputation_model = imp.model_description()
             self.call = first.call.replace("mediate(", f"mediate(<ImputedData m={self.m}>, ", 1)
 
-        def tidy(self) -> pd.DataFrame:
-            out = super().tidy()
+        def tidy(self, *args: Any, **kwargs: Any) -> pd.DataFrame:
+            out = super().tidy(*args, **kwargs)
             m = self.m
             est = np.stack([t["estimate"].to_numpy(dtype=float) for t in tidies])
             fmi = np.full(len(out), np.nan)

@@ -59,7 +59,8 @@ print(sens.summary())
 
 # %% [markdown]
 # ## The same question, answered by a Bayesian model
-# `method="exact"` draws from the conjugate posterior in milliseconds; `method="nuts"` runs PyMC.
+# `method="exact"` draws from the conjugate posterior in milliseconds; `method="nuts"` samples the same
+# posterior with NUTS. Whether this pathway differs between the subtypes is vignette 6 (moderated mediation).
 
 # %%
 bm = nis.bayes_mediate(df, x="suvr_s1", m="fss", y="conn_s1__thalamus", method="exact", draws=4000, seed=2022)

@@ -236,6 +236,10 @@ class ModeratedEngine(Engine):
     def __init__(self, prep: ModeratedPrepared) -> None:
         super().__init__(prep)
 
+    def _vs(self, level: Any) -> str | None:
+        """``"level - reference"`` for a factor W's interaction rows (None for numeric W)."""
+        return None if level is None else f"{level} - {self.prep.w_levels[0]}"
+
     def _path_labels(self) -> list[CondLabel]:
         p: ModeratedPrepared = self.prep
         x, wn = p.x, p.w_columns
@@ -243,17 +247,17 @@ class ModeratedEngine(Engine):
         for med in p.mediators:
             out.append(CondLabel("a", med, True, column=x, equation=f"m:{med}"))
             if "a" in p.moderate:
-                out += [CondLabel("a:w", med, True, w_value=lab, column=f"{x}:{nm}", equation=f"m:{med}")
-                        for nm, lab in zip(wn, p.w_labels, strict=True)]
+                out += [CondLabel("a:w", med, True, w_value=lab, contrast=self._vs(lab), column=f"{x}:{nm}",
+                                  equation=f"m:{med}") for nm, lab in zip(wn, p.w_labels, strict=True)]
         for med in p.mediators:
             out.append(CondLabel("b", med, True, column=med, equation="y"))
             if "b" in p.moderate:
-                out += [CondLabel("b:w", med, True, w_value=lab, column=f"{med}:{nm}", equation="y")
-                        for nm, lab in zip(wn, p.w_labels, strict=True)]
+                out += [CondLabel("b:w", med, True, w_value=lab, contrast=self._vs(lab), column=f"{med}:{nm}",
+                                  equation="y") for nm, lab in zip(wn, p.w_labels, strict=True)]
         out.append(CondLabel("c_prime", None, True, column=x, equation="y"))
         if "c_prime" in p.moderate:
-            out += [CondLabel("c_prime:w", None, True, w_value=lab, column=f"{x}:{nm}", equation="y")
-                    for nm, lab in zip(wn, p.w_labels, strict=True)]
+            out += [CondLabel("c_prime:w", None, True, w_value=lab, contrast=self._vs(lab), column=f"{x}:{nm}",
+                              equation="y") for nm, lab in zip(wn, p.w_labels, strict=True)]
         return out
 
     def _labels(self) -> list[Label]:
@@ -267,8 +271,7 @@ class ModeratedEngine(Engine):
             lab += [CondLabel("direct", None, False, w_value=v) for v in p.at_values]
         if ("a" in p.moderate) != ("b" in p.moderate):
             for med in p.mediators:
-                lab += [CondLabel("index_moderated_mediation", med, False, w_value=lv,
-                                  contrast=None if lv is None else f"{lv} - {p.w_levels[0]}")
+                lab += [CondLabel("index_moderated_mediation", med, False, w_value=lv, contrast=self._vs(lv))
                         for lv in p.w_labels]
         if p.w_factor:
             ref = p.w_levels[0]

@@ -140,6 +140,7 @@ _LATEX_UNICODE = {
     "<": r"$<$", ">": r"$>$", "·": r"$\cdot$", "°": r"$^{\circ}$", "\u00a0": "~",
 }
 _SUPERSCRIPT = re.compile(r"\^(-?\d+)")
+_MINUS = re.compile(r"(?<![\w.])-(?=\.?\d)")  # a negative number: typeset a minus sign, not a hyphen
 
 
 def latex_escape(text: Any) -> str:
@@ -149,8 +150,8 @@ def latex_escape(text: Any) -> str:
     --------
     >>> latex_escape("45.0 ± 5.1 kg/m² & 10% µg_x")
     '45.0 $\\pm$ 5.1 kg/m$^{2}$ \\& 10\\% $\\mu$g\\_x'
-    >>> latex_escape("p < .001"), latex_escape("1.2×10^-5")
-    ('p $<$ .001', '1.2$\\times$10$^{-5}$')
+    >>> latex_escape("p < .001"), latex_escape("1.2×10^-5"), latex_escape("[-0.05, 0.1] a-b")
+    ('p $<$ .001', '1.2$\\times$10$^{-5}$', '[$-$0.05, 0.1] a-b')
     """
     s = str(text)
     out: list[str] = []
@@ -162,6 +163,10 @@ def latex_escape(text: Any) -> str:
             i = m.end()
             continue
         ch = s[i]
+        if ch == "-" and _MINUS.match(s, i):
+            out.append("$-$")
+            i += 1
+            continue
         out.append(_LATEX_SPECIAL.get(ch) or _LATEX_UNICODE.get(ch) or ch)
         i += 1
     return "".join(out).replace("$$", "")
@@ -181,6 +186,8 @@ def to_latex(obj: Any, labels: Mapping[str, str] | None = None, label: str | Non
         lines.append(rf"\caption{{{latex_escape(t.caption)}}}")
     if label:
         lines.append(rf"\label{{{label}}}")
+    if n > 6:  # wide tables (Table 1 per protocol): smaller type and tighter columns, no rescaling
+        lines += [r"\footnotesize", r"\setlength{\tabcolsep}{3pt}"]
     lines += [rf"\begin{{tabular}}{{{spec}}}", r"\toprule"]
     if t.two_level:
         cells, rules = [], []

@@ -363,3 +363,20 @@ def test_summary_tidy_vocabulary_and_plots(data) -> None:
     assert mres.plot(ax=axes[1], kind="jn") is axes[1]
     assert res.plot(ax=axes[2]) is axes[2]
     plt.close(fig)
+
+
+@pytest.mark.parametrize("hc", ["hc0", "hc1", "hc2", "hc3", "hc4"])
+def test_simple_mediate_hc_paths_match_r_vcovhc(data, hc) -> None:
+    """mediate(hc=...) without a moderator: M ~ X + cov is model 14's M equation, Y ~ X + M + cov
+    model 7's Y equation (R vcovHC + coeftest); t tests on the residual df, bootstrap unchanged."""
+    res = quiet(mediate, data, X, M, Y, covariates=COV, hc=hc, n_boot=200, seed=4)
+    plain = quiet(mediate, data, X, M, Y, covariates=COV, n_boot=200, seed=4)
+    check_fit(res.fits[f"m:{M}"], R["mediation"]["14_bmi"]["m"], hc)
+    check_fit(res.fits["y"], R["mediation"]["7_bmi"]["y"], hc)
+    td, tp = res.tidy().set_index("term"), plain.tidy().set_index("term")
+    ref = R["mediation"]["14_bmi"]["m"][hc]
+    j = R["mediation"]["14_bmi"]["m"]["names"].index(X)
+    assert td.loc["a", "std_error"] == pytest.approx(ref["se"][j], rel=1e-8)
+    assert td.loc["a", "p_value"] == pytest.approx(ref["p"][j], rel=1e-7)
+    assert td.loc["indirect", "conf_low"] == tp.loc["indirect", "conf_low"]
+    assert hc.upper() in res.summary()

@@ -93,9 +93,9 @@ def check_moderate(moderate: Any) -> tuple[str, ...]:
 
 def _at_numeric(w: np.ndarray, at: Any, what: str = WHAT) -> tuple[list[float], str]:
     if at is None or (isinstance(at, str) and at == "moments"):
-        vals = np.unique(w)
-        if vals.size == 2:  # dichotomous moderator: its two values (PROCESS)
-            return [float(v) for v in vals], "values"
+        uniq = np.unique(w)
+        if uniq.size == 2:  # dichotomous moderator: its two values (PROCESS)
+            return [float(v) for v in uniq], "values"
         mu, sd = float(np.mean(w)), float(np.std(w, ddof=1))
         return [mu - sd, mu, mu + sd], "moments"
     if isinstance(at, str):

@@ -79,7 +79,8 @@ def _report(args: argparse.Namespace) -> int:
     if args.verbose:
         for text in run.warnings:
             _say(f"warning: {text}")
-        _say("time per step (s): " + ", ".join(f"{k} {v:.2f}" for k, v in run.timings.items()))
+        _say("time per step (s, wall/CPU): " + ", ".join(
+            f"{k} {v:.2f}/{run.cpu_timings.get(k, float('nan')):.2f}" for k, v in run.timings.items()))
     print(f"Report written to {run.path.resolve()} ({elapsed:.1f} s)")
     if args.strict and run.problems:
         _say(f"--strict: {len(run.problems)} problem(s): " + "; ".join(run.problems))

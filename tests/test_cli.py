@@ -73,7 +73,7 @@ def test_example_exit_0_and_strict_passes(tmp_path: Path, capsys: pytest.Capture
     code, out, err = run(capsys, *report_args(tmp_path, exports(tmp_path), "--strict", "--verbose"))
     assert code == 0, err
     assert "Report written to" in out
-    assert "time per step (s):" in err and "classifier" in err and "mediation" in err
+    assert "time per step (s, wall/CPU):" in err and "classifier" in err and "mediation" in err
     html = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert html.index('id="inputs"') < html.index('id="data"')  # Inputs comes first
     assert "Every analysis of the report ran." in html

@@ -72,9 +72,10 @@ def frame_html(df: pd.DataFrame, digits: int = 3) -> str:
             return f"{v:.{digits}g}" if abs(v) < 1e-3 and v != 0 else f"{v:.{digits}f}"
         return str(v)
 
-    head = "".join(f"<th>{escape(c)}</th>" for c in df.columns)
-    numeric = [pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]) for c in df.columns]
+    numeric = [pd.api.types.is_numeric_dtype(df.iloc[:, i]) and not pd.api.types.is_bool_dtype(df.iloc[:, i])
+               for i in range(df.shape[1])]
     cls = ["" if num else ' class="txt"' for num in numeric]
+    head = "".join(f"<th{c}>{escape(name)}</th>" for c, name in zip(cls, df.columns, strict=True))
     body = "".join(
         "<tr>" + "".join(f"<td{c}>{escape(fmt(v))}</td>" for c, v in zip(cls, row, strict=True)) + "</tr>"
         for row in df.itertuples(index=False, name=None)
@@ -110,7 +111,8 @@ h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; margin-top: 2em; }
 nav ol { columns: 2; font-size: .95em; }
 table { border-collapse: collapse; margin: .6em 0 1.2em; font-size: .88em; }
 table th, table td { border-bottom: 1px solid #e3e3e3; padding: .25em .6em; text-align: right; }
-table th { background: #f5f5f7; } table td:first-child, table th:first-child, table td.txt { text-align: left; }
+table th { background: #f5f5f7; }
+table td:first-child, table th:first-child, table td.txt, table th.txt { text-align: left; }
 figure { margin: 1em 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; box-sizing: border-box; }
 figcaption, .caption { color: #444; font-size: .88em; }
 .note { background: #fff8e1; border-left: 4px solid #f0b400; padding: .5em .8em; margin: .8em 0; }
@@ -123,7 +125,9 @@ h3 { font-size: 1.05em; margin: 1.2em 0 .3em; }
   nav { display: none; }
   .scroll { overflow: visible; }
   table { width: 100%; max-width: 100%; table-layout: auto; font-size: 7pt; }
-  table th, table td { padding: .1em .2em; white-space: normal; overflow-wrap: anywhere; }
+  table th, table td { padding: .1em .2em; }
+  table th, table td.txt { white-space: normal; overflow-wrap: anywhere; }
+  table.tbl td:not(.txt) { white-space: nowrap; }
   tr, figure, .note { break-inside: avoid; }
   h2, h3, .caption { break-after: avoid; }
   figure img { max-width: 100%; }

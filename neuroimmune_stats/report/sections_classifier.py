@@ -134,10 +134,10 @@ def classifier(ctx) -> Section:  # type: ignore[no-untyped-def]
                 tb = tb[tb["model"] == "features"].copy()
                 tb["model"] = "features_plus_confounds"
                 t = pd.concat([t, tb], ignore_index=True)
-        t.insert(0, "feature_set", name)
-        if "model" in t.columns:
-            t.insert(2, "model_is", t["model"].map(MODEL_TITLES).fillna(t["model"]))
-        tables.append(t)
+        tables.append(_side_by_side(t, name))
+        if res.p_value is not None:
+            sec.p(f"{title}: permutation p of the mean AUC after confound regression = {res.p_value:.3g} "
+                  f"({cfg.n_permutations} label permutations within {res.permuted_within or 'the whole sample'}).")
         ran.append((name, title, covs, res))
         sec.subhead(title)
         sec.figure(res.plot().figure, f"{title}: ROC curves over folds (mean in bold).")
@@ -145,10 +145,10 @@ def classifier(ctx) -> Section:  # type: ignore[no-untyped-def]
     if not tables:
         return sec
     table = pd.concat(tables, ignore_index=True)
-    sec.table(table, caption=f"Repeated stratified CV ({cfg.n_repeats}×{cfg.n_splits}), the same folds for the "
-                             "three models; p from label permutations (features model only)")
+    sec.table(table, caption=f"The three models side by side: estimate [95% CI] over {cfg.n_repeats}×{cfg.n_splits} "
+                             "repeated stratified cross-validation, the same folds for every model")
     for model in ("features", "confounds_only", "features_plus_confounds"):
-        if "model" in table.columns and (table["model"] == model).any():
+        if MODEL_TITLES[model] in table.columns:
             sec.p(f"{MODEL_TITLES[model].capitalize()}: {MODEL_MEANING[model]}")
     covs_all = sorted({c for _, _, cs, _ in ran for c in cs})
     blocks = "; ".join(f"{n}: within {r.permuted_within or 'the whole sample'}" for n, _, _, r in ran)
@@ -161,6 +161,18 @@ def classifier(ctx) -> Section:  # type: ignore[no-untyped-def]
         "confounds together. Questionnaires were not used as features (the subtype is defined clinically)."
     )
     return sec
+
+
+def _side_by_side(t: pd.DataFrame, name: str) -> pd.DataFrame:
+    """One row per metric, one column per model: "estimate [conf_low, conf_high]"."""
+    cells = t.assign(cell=[f"{e:.3f} [{lo:.3f}, {hi:.3f}]" if pd.notna(lo) else f"{e:.3f}"
+                           for e, lo, hi in zip(t["estimate"], t["conf_low"], t["conf_high"], strict=True)])
+    wide = cells.pivot_table(index="term", columns="model", values="cell", aggfunc="first", sort=False)
+    wide = wide[[m for m in MODEL_TITLES if m in wide.columns]].rename(columns=MODEL_TITLES)
+    wide = wide.reindex([term for term in dict.fromkeys(t["term"])]).reset_index()
+    wide.insert(0, "feature_set", name)
+    wide.columns.name = None
+    return wide.rename(columns={"term": "metric"})
 
 
 def _fmt(names: list[str]) -> str:

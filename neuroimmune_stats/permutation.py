@@ -26,7 +26,6 @@ from .design import (
     warn_excluded,
 )
 from .exceptions import InsufficientDataError, SpecificationError
-from .models.group import group_design, outcome_columns, outcome_matrix
 from .resampling import resample_chunks
 from .results import Result, format_table
 
@@ -222,6 +221,8 @@ def permutation_test(
     >>> list(res.tidy().columns)
     ['outcome', 'term', 'statistic', 'df', 'p_value', 'p_fwe', 'n']
     """
+    from .models.group import group_design, outcome_columns, outcome_matrix  # heavy: not needed on workers
+
     what = "permutation_test"
     if not isinstance(data, pd.DataFrame):
         raise SpecificationError(f"{what}: data must be a pandas DataFrame.")

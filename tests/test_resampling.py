@@ -121,3 +121,65 @@ def test_analyses_on_a_dask_cluster_match_the_local_run(example) -> None:
                                               n_permutations=300, blocks="protocol", seed=3).tidy()
     pd.testing.assert_frame_equal(med, med_d)
     pd.testing.assert_frame_equal(perm, perm_d)
+
+
+# ------------------------------------------------------------------ Besag–Clifford sequential p-values
+def _two_group(seed: int, n: int = 16):
+    """A null data set (no group difference) and its |mean difference| statistic under label permutation."""
+    x = np.random.default_rng(seed).standard_normal(n)
+    lab = np.repeat([0.0, 1.0], n // 2)
+
+    def stat(idx: np.ndarray) -> np.ndarray:
+        g = lab[idx]
+        return np.abs((x * g).sum(axis=1) - (x * (1 - g)).sum(axis=1)) / (n // 2)
+
+    return stat, float(stat(np.arange(n)[None])[0])
+
+
+def test_sequential_p_value_is_the_fixed_test_prefix_and_batch_free() -> None:
+    from neuroimmune_stats.resampling import sequential_p_value
+
+    stat, obs = _two_group(0)
+    nulls = resample(stat, 16, 999, kind="permutation", seed=4)
+    exceed = nulls >= obs - 1e-10 * max(1.0, abs(obs))
+    for h in (1, 5, 20):
+        res = sequential_p_value(stat, obs, 16, h=h, n_max=999, seed=4, batch=7)
+        assert res == sequential_p_value(stat, obs, 16, h=h, n_max=999, seed=4, batch=300)
+        cum = np.cumsum(exceed)
+        if cum[-2] >= h:  # the h-th exceedance comes before the last draw: early stop at it
+            L = int(np.argmax(cum >= h)) + 1
+            assert res.stopped_early and res.n_draws == L and res.p_value == h / L
+        else:
+            assert not res.stopped_early and res.p_value == (exceed.sum() + 1) / 1000
+
+
+def test_sequential_p_value_runs_to_the_cap_for_extreme_statistics() -> None:
+    from neuroimmune_stats.resampling import sequential_p_value
+
+    stat, obs = _two_group(1)
+    res = sequential_p_value(stat, obs + 100.0, 16, h=10, n_max=500, seed=2)
+    assert (res.n_draws, res.exceedances, res.stopped_early, res.p_value) == (500, 0, False, 1 / 501)
+    with pytest.raises(SpecificationError, match="h"):
+        sequential_p_value(stat, obs, 16, h=0)
+    with pytest.raises(SpecificationError, match="observed"):
+        sequential_p_value(stat, float("nan"), 16)
+
+
+def test_sequential_p_value_is_uniform_under_the_null() -> None:
+    """P(p ≤ α) ≤ α (within Monte Carlo error) on 400 null data sets, and the early stops save draws."""
+    from neuroimmune_stats.resampling import sequential_p_value
+
+    n_sim = 400
+    ps, used = [], []
+    for s in range(n_sim):
+        stat, obs = _two_group(100 + s)
+        r = sequential_p_value(stat, obs, 16, h=5, n_max=199, seed=s, batch=64)
+        ps.append(r.p_value)
+        used.append(r.n_draws)
+    ps_arr = np.array(ps)
+    for alpha in (0.05, 0.1, 0.25, 0.5):
+        se = np.sqrt(alpha * (1 - alpha) / n_sim)
+        rate = np.mean(ps_arr <= alpha)
+        assert rate <= alpha + 3 * se          # valid
+        assert rate >= alpha - 3 * se - 0.03   # and not grossly conservative (p is discrete)
+    assert np.mean(used) < 0.25 * 199          # under the null most runs stop after about h / p draws

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint typecheck bench reference clean
+.PHONY: demo test docs lint typecheck bench reference clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ test: $(STAMP)
 	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 1; fi; exit $$rc
 
+# the documentation site (docs/_build/html); warnings are errors; vignettes run once (jupyter-cache)
+docs: $(STAMP)
+	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+	@echo "docs: docs/_build/html/index.html"
+
 lint: $(STAMP)
 	$(BIN)/ruff check neuroimmune_stats tests benchmarks
 	$(BIN)/python -m mypy
@@ -34,4 +39,4 @@ reference:
 	cd tests/reference && for f in *.R; do Rscript $$f; done
 
 clean:
-	rm -rf $(VENV) report.html
+	rm -rf $(VENV) report.html docs/_build docs/_generated

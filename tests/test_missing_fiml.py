@@ -77,6 +77,16 @@ def test_complete_data_equals_ols(data: pd.DataFrame) -> None:
         assert ft.loc[t, "estimate"] == pytest.approx(ot.loc[t, "estimate"], rel=1e-8)
 
 
+def test_subject_with_nothing_observed_is_excluded_and_named(data: pd.DataFrame) -> None:
+    from neuroimmune_stats.exceptions import DataWarning
+
+    d = data.copy()
+    d.loc[0, ["suvr_s1", "fss", "conn_s1__thalamus"]] = np.nan
+    with pytest.warns(DataWarning, match=str(d.loc[0, "subject_id"])):
+        res = mediate_fiml(d, "suvr_s1", "fss", "conn_s1__thalamus", n_boot=0)
+    assert res.n == 53 and res.excluded_ids == (str(d.loc[0, "subject_id"]),)
+
+
 def test_bad_input(data: pd.DataFrame) -> None:
     with pytest.raises(SpecificationError, match="per equation"):
         mediate_fiml(data, "suvr_s1", "fss", "conn_s1__thalamus", covariates={"m": ["age"]}, n_boot=0)

@@ -29,7 +29,16 @@ from scipy import special
 
 from .._params import check_int
 from .._rng import SeedLike, analysis_seed
-from ..design import ID_COLUMN, FactorCoder, is_factor, numeric_series, present, resolve_columns, subject_ids
+from ..design import (
+    ID_COLUMN,
+    FactorCoder,
+    is_factor,
+    numeric_series,
+    present,
+    resolve_columns,
+    subject_ids,
+    warn_excluded,
+)
 from ..exceptions import ConvergenceWarning, InsufficientDataError, SpecificationError
 from ..results import Result, format_p, format_table
 
@@ -480,6 +489,7 @@ def mediate_fiml(
     anyobs = np.isfinite(raw).any(axis=1)
     ids = subject_ids(data).astype(str).to_numpy() if ID_COLUMN in data.columns else np.arange(len(data)).astype(str)
     excluded = tuple(ids[~anyobs])
+    warn_excluded(WHAT, list(excluded), int(anyobs.sum()), roles + covs, stacklevel=2)
     raw = raw[anyobs]
     n = raw.shape[0]
     n_complete = int(np.isfinite(raw).all(axis=1).sum())

@@ -37,6 +37,11 @@ def table1(example):
 
 
 @pytest.fixture(scope="module")
+def grid(example):
+    return nis.mediation_grid(example, ["suvr_s1", "fss", "conn_s1__thalamus"], n_boot=30, seed=1)
+
+
+@pytest.fixture(scope="module")
 def fit(example):
     return nis.lm("suvr_s1 ~ subtype + protocol + tspo_genotype", example)
 
@@ -153,8 +158,7 @@ def _engine() -> str | None:
 
 
 @pytest.mark.skipif(_engine() is None, reason="no LaTeX engine installed (CI installs texlive-latex-base)")
-def test_latex_compiles(table1, fit, tmp_path):
-    grid = nis.mediation_grid(nis.load_example(), ["suvr_s1", "fss", "conn_s1__thalamus"], n_boot=50, seed=1)
+def test_latex_compiles(table1, fit, grid, tmp_path):
     doc = "\n".join([r"\documentclass{article}", r"\usepackage[T1]{fontenc}", r"\usepackage{booktabs}",
                      r"\usepackage[landscape,margin=1cm]{geometry}", r"\begin{document}",
                      table1.to_latex(), fit.to_latex(), grid.to_latex(), r"\end{document}"])
@@ -243,12 +247,13 @@ def test_csv_is_the_tidy_frame(fit, table1, tmp_path):
     assert Path(path).read_text().startswith("term,")
 
 
-def test_every_result_family_exports(example, tmp_path):
+def test_every_result_family_exports(example, fit, grid, tmp_path):
     """Each result type renders in all five formats (no family falls through)."""
     results = [
-        nis.lm("suvr_s1 ~ subtype + protocol", example),
-        nis.mediate(example.dropna(subset=["fss"]), "suvr_s1", "fss", "conn_s1__thalamus", n_boot=50, seed=1),
-        nis.mediation_grid(example, ["suvr_s1", "fss", "conn_s1__thalamus"], n_boot=30, seed=1),
+        fit,
+        grid.results[1],
+        grid,
+        nis.correlate(example, "suvr_s1", ["fss", "paindetect"]),
     ]
     gc = nis.group_compare(example, "suvr_*", covariates=["protocol"])
     if hasattr(gc, "to_markdown"):

@@ -201,6 +201,7 @@ def plot_forest(results: Any, ax: Any = None, alpha: float = 0.05, labels: Mappi
     ax.scatter(est[~sig], ypos[~sig], facecolor="white", edgecolor="black", zorder=3, s=30)
     ax.axvline(0, color="grey", lw=0.8, ls="--")
     ax.set_yticks(ypos, [label_for(o, lab) for o in results["outcome"].astype(str)])
+    ax.set_ylim(-0.6, len(results) - 0.4)  # rows stay compact on a tall Axes
     what = str(results["contrast"].iloc[0]) if "contrast" in results and len(results) else "adjusted difference"
     ax.set_xlabel(f"{what} (95% CI)")
     return ax

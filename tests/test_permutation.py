@@ -178,3 +178,17 @@ def test_null_fwe_near_five_percent_large():
     rate = _fwe_rate(n_sim, n_out=50, P=199, seed=1)
     se = np.sqrt(0.05 * 0.95 / n_sim)
     assert abs(rate - 0.05) <= 3 * se
+
+
+@pytest.mark.parametrize("storage", ["pyarrow", "python", "object"])
+def test_string_storage_does_not_change_the_answer(storage):
+    """Group, covariate and block columns stored as pyarrow, python or object strings: the same test."""
+    data = _data(n_out=3, seed=6, effect=0.4)
+    for col in ("subtype", "protocol", "tspo_genotype"):
+        data[col] = data[col].astype(str).astype(object)
+    kw = dict(covariates=["tspo_genotype"], blocks="protocol", n_permutations=200, seed=4)
+    ref = permutation_test(data, "y*", **kw).tidy()
+    d = data.copy()
+    for col in ("subtype", "protocol", "tspo_genotype"):
+        d[col] = d[col].astype(pd.StringDtype(storage) if storage != "object" else object)
+    pd.testing.assert_frame_equal(permutation_test(d, "y*", **kw).tidy(), ref)

@@ -82,6 +82,10 @@ def test_seed_reproducible_at_any_n_jobs() -> None:
     two = power_mediation(0.5, 0.5, n_jobs=2, **kw).tidy()
     pd.testing.assert_frame_equal(one, two)
     pd.testing.assert_frame_equal(one, power_mediation(0.5, 0.5, **kw).tidy())
+    import joblib
+
+    with joblib.parallel_backend("threading", n_jobs=2):  # an active joblib backend is honoured
+        pd.testing.assert_frame_equal(one, power_mediation(0.5, 0.5, **kw).tidy())
     other = power_mediation(0.5, 0.5, **{**kw, "seed": 12}).tidy()
     assert not one.equals(other)
 

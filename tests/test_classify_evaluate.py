@@ -18,7 +18,12 @@ from test_classify import COVS, make_data
 from neuroimmune_stats.classify import SubtypeClassifier, evaluate_classifier
 from neuroimmune_stats.classify.cv import CVDesign
 from neuroimmune_stats.classify.metrics import TERMS
-from neuroimmune_stats.exceptions import InsufficientDataError, ResamplingWarning, SpecificationError
+from neuroimmune_stats.exceptions import (
+    DataWarning,
+    InsufficientDataError,
+    ResamplingWarning,
+    SpecificationError,
+)
 from neuroimmune_stats.resampling import resample
 
 TIGHT = {"tol": 1e-12, "max_iter": 100_000}
@@ -355,7 +360,8 @@ def test_missing_values_complete_cases():
     df = make_data(14)
     df.loc[[3, 7], "f2"] = np.nan
     df.loc[10, "bmi"] = np.nan
-    res = evaluate_classifier(df, "f*", covariates=COVS, n_repeats=1, n_permutations=0, seed=1)
+    with pytest.warns(DataWarning, match="S003, S007, S010"):
+        res = evaluate_classifier(df, "f*", covariates=COVS, n_repeats=1, n_permutations=0, seed=1)
     assert res.n == 51
     assert res.excluded_ids == ("S003", "S007", "S010")
     assert "S003" in res.summary()

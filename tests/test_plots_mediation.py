@@ -48,8 +48,11 @@ def test_grid_plot_labels_and_model_path(grid):
     boxes = {t.get_text().replace("\n", " ") for t in ax2.texts}
     assert "S1 SUVR" in boxes and "bootstrap SE" in " ".join(boxes)
     # bootstrap SE of path a in the parentheses (paper Fig 6)
+    from neuroimmune_stats.format import digits_for
+
     a = grid.results[2].tidy().query("term == 'a'").iloc[0]
-    assert any(t.startswith("a = ") and f"({a.boot_std_error:.2f})" in t for t in boxes)
+    se_text = f"({a.boot_std_error:.{digits_for(a.boot_std_error)}f})"
+    assert any(t.startswith("a = ") and se_text in t for t in boxes), (se_text, boxes)
     with pytest.raises(SpecificationError, match="model must be one of"):
         grid.plot(model=7)
     with pytest.raises(TypeError, match="unexpected"):

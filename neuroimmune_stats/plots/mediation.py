@@ -33,7 +33,13 @@ def _wrap(text: str, width: int = 22) -> str:
 
 
 def _fmt(est: float, se: float, p: float) -> str:
-    return f"{est:.2f}{signif_stars(p) if signif_stars(p) != '.' else ''} ({se:.2f})"
+    """``estimate stars (SE)`` with the decimals that give the SE two significant digits."""
+    d = digits_for(se)
+    return f"{format_number(est, d)}{signif_stars(p).rstrip('.')} ({format_number(se, d)})"
+
+
+#: path labels sit on a white patch so an arrow never runs through their text
+_LABEL_BOX = {"boxstyle": "square,pad=0.15", "fc": "white", "ec": "none"}
 
 
 def plot_path_diagram(result: Any, ax: Any = None, se: str = "ols", labels: Mapping[str, str] | None = None) -> Any:
@@ -83,9 +89,9 @@ def plot_path_diagram(result: Any, ax: Any = None, se: str = "ols", labels: Mapp
         _arrow(ax, bx, bm, (0.7, 1.0), (0.0, 0.5))
         _arrow(ax, bm, by, (1.0, 0.5), (0.3, 1.0))
         ax.text((px[0] + pm[0]) / 2 - 0.03, (px[1] + pm[1]) / 2 + 0.02, f"a = {lab('a', m)}",
-                ha="right", va="bottom", fontsize=8)
+                ha="right", va="bottom", fontsize=8, bbox=_LABEL_BOX)
         ax.text((py[0] + pm[0]) / 2 + 0.03, (py[1] + pm[1]) / 2 + 0.02, f"b = {lab('b', m)}",
-                ha="left", va="bottom", fontsize=8)
+                ha="left", va="bottom", fontsize=8, bbox=_LABEL_BOX)
     if result.serial:
         d_med = f"{meds[0]} -> {meds[1]}"
         _arrow(ax, boxes[0], boxes[1], (1.0, 0.5), (0.0, 0.5))
@@ -101,8 +107,9 @@ def plot_path_diagram(result: Any, ax: Any = None, se: str = "ols", labels: Mapp
                 else f" [{label_for(r.mediator, lab_map)}]")
         what += " total" if r.term == "total_indirect" else ""
         name = "percentile" if result.ci == "percentile" else result.ci.upper()
-        lines.append(f"a×b{what} = {r.estimate:.2f} ({r.std_error:.2f}), {level} {name} CI "
-                     f"[{r.conf_low:.2f}, {r.conf_high:.2f}]")
+        d = digits_for(r.std_error)
+        lines.append(f"a×b{what} = {format_number(r.estimate, d)} ({format_number(r.std_error, d)}), "
+                     f"{level} {name} CI {format_ci(r.conf_low, r.conf_high, d)}")
     ax.text(0.5, 0.1, "\n".join(lines), ha="center", va="top", fontsize=8)
     bottom = 0.1 - 0.075 * len(lines)
     ax.text(0.5, bottom - 0.02, f"n = {result.n}; ({'OLS' if se == 'ols' else 'bootstrap'} SE); "

@@ -60,17 +60,23 @@ def test_moderated_mediation_on_imputed_data(imp) -> None:  # type: ignore[no-un
     assert type(res).__mro__[1] is type(res.results[0])
 
 
-def simulate_mar(n: int, rng: np.random.Generator) -> pd.DataFrame:
+#: logit P(M missing) = intercept + slope * (x + y): about 35% missing for each strength
+MAR_DESIGNS = {"moderate": (-0.7, 0.5), "strong": (-0.85, 1.0)}
+
+
+def simulate_mar(n: int, rng: np.random.Generator, strength: str = "moderate") -> pd.DataFrame:
     """X → M → Y with M about 35% missing at random given X and Y (complete cases are biased)."""
     x = rng.normal(size=n)
     m = A * x + rng.normal(size=n)
     y = B * m + CP * x + rng.normal(size=n)
-    p = 1 / (1 + np.exp(-(-0.85 + 1.0 * x + 1.0 * y)))
+    b0, b1 = MAR_DESIGNS[strength]
+    p = 1 / (1 + np.exp(-(b0 + b1 * (x + y))))
     m = np.where(rng.random(n) < p, np.nan, m)
     return pd.DataFrame({"x": x, "m": m, "y": y})
 
 
-def run_simulation(n_sets: int, n: int = 100, m_imp: int = 10, n_boot: int = 500, seed: int = 1) -> pd.DataFrame:
+def run_simulation(n_sets: int, n: int = 100, m_imp: int = 10, n_boot: int = 500, seed: int = 1,
+                   strength: str = "moderate", method: str = "pmm") -> pd.DataFrame:
     """Coverage and bias of a×b: multiple imputation (PMM + pooled bootstrap) beside complete cases."""
     import warnings
 
@@ -79,8 +85,8 @@ def run_simulation(n_sets: int, n: int = 100, m_imp: int = 10, n_boot: int = 500
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for i in range(n_sets):
-            df = simulate_mar(n, rng)
-            imp = impute(df, m=m_imp, seed=i)
+            df = simulate_mar(n, rng, strength)
+            imp = impute(df, m=m_imp, seed=i, method=method)
             mi = mediate_imputed(imp, "x", "m", "y", n_boot=n_boot, ci="percentile", seed=i)
             cc = nis.mediate(df.dropna(), "x", "m", "y", n_boot=n_boot, ci="percentile", seed=i)
             for method, res in (("mi", mi), ("complete_cases", cc)):

@@ -75,11 +75,12 @@ def plot_pooled_coefficients(tidy: pd.DataFrame, ax: Any = None, title: str = ""
     from ..plots._style import OKABE_ITO
 
     td = tidy[tidy["term"] != "(Intercept)"].reset_index(drop=True)
-    ax = get_ax(ax, figsize=(4.8, 0.5 + 0.45 * max(len(td), 1)))
+    ax = get_ax(ax, figsize=(5.5, 1.4 + 0.5 * max(len(td), 1)))
     y = np.arange(len(td))[::-1]
     ax.errorbar(td["estimate"], y, xerr=[td["estimate"] - td["conf_low"], td["conf_high"] - td["estimate"]],
                 fmt="o", color=OKABE_ITO["blue"], capsize=3)
     ax.axvline(0.0, color="0.5", lw=0.8, ls="--")
+    ax.margins(x=0.18, y=0.25)
     ax.set_yticks(y, [str(t) for t in td["term"]])
     ax.set_xlabel("pooled estimate (95% CI)")
     if "fmi" in td:

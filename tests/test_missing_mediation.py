@@ -89,9 +89,9 @@ def run_simulation(n_sets: int, n: int = 100, m_imp: int = 10, n_boot: int = 500
             imp = impute(df, m=m_imp, seed=i, method=method)
             mi = mediate_imputed(imp, "x", "m", "y", n_boot=n_boot, ci="percentile", seed=i)
             cc = nis.mediate(df.dropna(), "x", "m", "y", n_boot=n_boot, ci="percentile", seed=i)
-            for method, res in (("mi", mi), ("complete_cases", cc)):
+            for label, res in (("mi", mi), ("complete_cases", cc)):
                 r = res.tidy().query("term == 'indirect'").iloc[0]
-                rows.append({"set": i, "method": method, "estimate": r.estimate, "conf_low": r.conf_low,
+                rows.append({"set": i, "method": label, "estimate": r.estimate, "conf_low": r.conf_low,
                              "conf_high": r.conf_high, "missing": float(df.m.isna().mean())})
     out = pd.DataFrame(rows)
     out["covered"] = (out.conf_low <= TRUE_AB) & (TRUE_AB <= out.conf_high)

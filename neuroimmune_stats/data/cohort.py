@@ -13,7 +13,7 @@ import pandas as pd
 from ..exceptions import DataValidationError, DataWarning, Problem, SpecificationError
 from ._attrs import NoteList, freeze
 from .ids import describe_respelling, id_key, show_ids
-from .io import TableInput, read_raw
+from .io import TableInput, gc_paused, read_raw
 from .schema import load_schema
 from .validate import ValidatedTable, check_table
 
@@ -119,16 +119,17 @@ def read_cohort(
               "questionnaires": questionnaires}
     checked: dict[str, ValidatedTable] = {}
     problems = []
-    for table, obj in inputs.items():
-        if obj is None:
-            continue
-        raw = read_raw(obj, table, load_schema(table).missing_values)
-        vt = check_table(raw, table, suvr_range=suvr_range, connectivity_scale=scale)
-        checked[table] = vt
-        problems.extend(vt.problems)
-    if problems:
-        raise DataValidationError(problems)
-    return merge_tables(checked, how=how)
+    with gc_paused():
+        for table, obj in inputs.items():
+            if obj is None:
+                continue
+            raw = read_raw(obj, table, load_schema(table).missing_values)
+            vt = check_table(raw, table, suvr_range=suvr_range, connectivity_scale=scale)
+            checked[table] = vt
+            problems.extend(vt.problems)
+        if problems:
+            raise DataValidationError(problems)
+        return merge_tables(checked, how=how)
 
 
 def _same(a: pd.Series, b: pd.Series) -> np.ndarray:

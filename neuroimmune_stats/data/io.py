@@ -11,12 +11,15 @@ are in :mod:`.validate`.
 from __future__ import annotations
 
 import csv
+import gc
 import gzip
 import io
 import json
 import os
 import re
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -131,14 +134,12 @@ def _num_text(v: object) -> str:
     return str(v)
 
 
-def _from_dataframe(df: pd.DataFrame, label: str) -> RawTable:
+def _from_dataframe(df: pd.DataFrame, label: str, missing_values: tuple[str, ...]) -> RawTable:
     cols = [str(c) for c in df.columns]
     if "subject_id" not in {normalise_name(c) for c in cols} and df.index.name:
         df = df.reset_index()
         cols = [str(c) for c in df.columns]
-    data = {i: _cell_text(df.iloc[:, i]) for i in range(df.shape[1])}
-    frame = pd.DataFrame(data, dtype=object)
-    frame.columns = pd.Index(cols, dtype=object)
+    frame = frame_from_columns([_cell_text(df.iloc[:, i]) for i in range(df.shape[1])], cols, missing_values)
     return RawTable(frame=frame, source=label, lines=np.arange(len(frame)) + 2, header=cols)
 
 
@@ -194,7 +195,7 @@ def _decode(data: bytes, label: str) -> tuple[str | None, str | None, Problem | 
 def read_raw(obj: TableInput, table: str, missing_values: tuple[str, ...]) -> RawTable:
     """Read ``obj`` (a path or a DataFrame) as text cells; problems are collected, not raised."""
     if isinstance(obj, pd.DataFrame):
-        raw = _from_dataframe(obj, f"<{table} DataFrame>")
+        raw = _from_dataframe(obj, f"<{table} DataFrame>", missing_values)
     else:
         path = Path(obj)
         label = path.name
@@ -226,17 +227,38 @@ def read_raw(obj: TableInput, table: str, missing_values: tuple[str, ...]) -> Ra
                             problems=[problem or Problem(label, None, None, "", "cannot be decoded")])
         if note:
             notes.append(note)
-        raw = _parse_text(text, label, path.suffix.lower(), notes)
+        raw = _parse_text_no_gc(text, label, path.suffix.lower(), notes, missing_values)
         if raw.problems:
             return raw
         raw.sidecar, raw.sidecar_name = _sidecar(path)
         if "__error__" in raw.sidecar:
             raw.notes.append(raw.sidecar.pop("__error__"))
-    _clean_cells(raw, missing_values)
     return raw
 
 
-def _parse_text(text: str, label: str, suffix: str, notes: list[str]) -> RawTable:
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while tables are read and merged.
+
+    Reading makes millions of small lists and tuples of strings (no reference cycles); collections
+    triggered by their allocation scan every live object and made reading super-linear in the rows.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _parse_text_no_gc(text: str, label: str, suffix: str, notes: list[str],
+                      missing_values: tuple[str, ...]) -> RawTable:
+    with gc_paused():
+        return _parse_text(text, label, suffix, notes, missing_values)
+
+
+def _parse_text(text: str, label: str, suffix: str, notes: list[str], missing_values: tuple[str, ...]) -> RawTable:
     """Parse decoded text with the csv module, keeping the physical line each record starts on."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
@@ -332,35 +354,37 @@ def _parse_text(text: str, label: str, suffix: str, notes: list[str]) -> RawTabl
     if problems:
         return RawTable(pd.DataFrame(), label, np.array([], dtype=int), problems=problems, header=header)
     header = [header[j] for j in keep_cols]
-    frame = pd.DataFrame({k: columns[j] for k, j in enumerate(keep_cols)}, dtype=object)
-    frame.columns = pd.Index(header, dtype=object)
+    frame = frame_from_columns([columns[j] for j in keep_cols], header, missing_values)
     raw = RawTable(frame=frame, source=label, lines=np.asarray(lines, dtype=np.int64), sep=sep,
                    header_line=header_line, header=header, notes=notes)
     if sep == ";":
         raw.notes.append(f"{label}: read with ';' as the separator")
     if sep != "," and len(frame):
-        dec = re.compile(r"\s*[-+\u2212]?\d+,\d+\s*")
-        raw.decimal_comma = any(any(dec.fullmatch(v) for v in frame[c].tolist()[:1000]) for c in frame.columns)
+        dec = re.compile(r"[-+\u2212]?[0-9]+,[0-9]+")
+        sample = frame.iloc[:1000].to_numpy().ravel().tolist()
+        raw.decimal_comma = any(isinstance(v, str) and dec.fullmatch(v) for v in sample)
         if raw.decimal_comma:
             raw.notes.append(f"{label}: decimal commas read as decimal points")
     return raw
 
 
-def _clean_cells(raw: RawTable, missing_values: tuple[str, ...]) -> None:
-    """Strip whitespace; missing-value tokens → NaN (plain list work: linear and cheap for small tables)."""
-    miss = set(missing_values)
+def _clean(cells: list[Any], miss: set[str]) -> list[Any]:
+    """Strip whitespace; missing-value tokens (and non-text cells) → NaN."""
     nan = np.nan
-    out = {}
-    for k in range(raw.frame.shape[1]):
-        cells = raw.frame.iloc[:, k].tolist()
-        try:
-            out[k] = [nan if (t := v.strip()) in miss else t for v in cells]
-        except AttributeError:  # NaN cells of a DataFrame input
-            out[k] = [nan if not isinstance(v, str) or (t := v.strip()) in miss else t for v in cells]
-    if out:
-        frame = pd.DataFrame(out, dtype=object)
-        frame.columns = raw.frame.columns
-        raw.frame = frame
+    try:
+        return [nan if (t := v.strip()) in miss else t for v in cells]
+    except AttributeError:  # NaN cells of a DataFrame input
+        return [nan if not isinstance(v, str) or (t := v.strip()) in miss else t for v in cells]
+
+
+def frame_from_columns(columns: list[list[Any]], names: list[str], missing_values: tuple[str, ...]) -> pd.DataFrame:
+    """One object DataFrame (a single block) from cleaned text columns; names may repeat."""
+    miss = set(missing_values)
+    n = len(columns[0]) if columns else 0
+    block = np.empty((n, len(columns)), dtype=object)
+    for j, col in enumerate(columns):
+        block[:, j] = _clean(col, miss)
+    return pd.DataFrame(block, columns=pd.Index(names, dtype=object), dtype=object, copy=False)
 
 
 def split_long(raw: RawTable, long_layout: dict[str, Any] | None) -> bool:

@@ -132,58 +132,75 @@ def _check_enum(raw: RawTable, spec: FieldSpec, col: pd.Series, lines: np.ndarra
 _SPACES = re.compile(r"\s+")
 
 
-def _check_number(raw: RawTable, spec: FieldSpec, col: pd.Series, lines: np.ndarray, problems: list[Problem],
-                  plausible: tuple[float, float] | None = None, factor: float = 1.0,
-                  notes: list[str] | None = None) -> np.ndarray:
+def _check_number(raw: RawTable, spec: FieldSpec, col: pd.Series | list[object], lines: np.ndarray,
+                  problems: list[Problem], plausible: tuple[float, float] | None = None, factor: float = 1.0,
+                  notes: list[str] | None = None, names: list[str] | None = None) -> np.ndarray:
+    """Parse and range-check one numeric column; or, with ``names``, a block of columns sharing ``spec``
+    (``col`` then holds the cells column after column and ``lines`` the line of each cell)."""
+    cells = col.tolist() if isinstance(col, pd.Series) else list(col)
+    n_rows = len(cells) // len(names) if names else len(cells)
+    base_title = spec.title
+
+    def name_at(i: int) -> str:
+        return names[i // n_rows] if names else spec.name
+
+    def title_at(i: int) -> str:
+        return f"{names[i // n_rows]} {base_title}" if names else base_title
+
     unit = f" {show(spec.unit)}" if spec.unit and spec.unit not in ("ratio", "z") else ""
     rng = f"{spec.minimum:g}–{spec.maximum:g}" if spec.minimum is not None and spec.maximum is not None else ""
-    what = f"{spec.title} is {rng}{unit}" if rng else spec.title
-    parsed = parse_numbers(col, raw.decimal_comma)
+
+    def what(i: int) -> str:
+        return f"{title_at(i)} is {rng}{unit}" if rng else title_at(i)
+
+    parsed = parse_numbers(cells, raw.decimal_comma)
     if notes is not None:
-        notes.extend(f"{raw.source}: column {spec.name}: {n}" for n in parsed.notes)
-    cells = col.tolist()
+        where = f"column {spec.name}" if not names else f"{len(names)} {base_title} column(s)"
+        notes.extend(f"{raw.source}: {where}: {n}" for n in parsed.notes)
+    found: list[tuple[int, Problem]] = []
     for i, reason in parsed.refused.items():
-        problems.append(Problem(raw.source, int(lines[i]), spec.name, _fmt(cells[i]),
-                                f"{reason} ({spec.title} must be numeric{',' + unit if unit else ''})"))
+        found.append((i, Problem(raw.source, int(lines[i]), name_at(i), _fmt(cells[i]),
+                                 f"{reason} ({title_at(i)} must be numeric{',' + unit if unit else ''})")))
     x = parsed.values * factor if factor != 1.0 else parsed.values
     present = np.array([isinstance(v, str) for v in cells], dtype=bool)
     bad = np.zeros(len(x), dtype=bool)
-    for i in parsed.refused:
-        bad[i] = True
+    bad[list(parsed.refused)] = True
 
-    def flag(mask: np.ndarray, rule: str | None = None, rule_fn: Any = None) -> None:
+    def flag(mask: np.ndarray, rule_fn: Any) -> None:
         nonlocal bad
         mask = mask & ~bad & present
-        for j in np.flatnonzero(mask):
-            text = str(rule if rule_fn is None else rule_fn(j))
-            problems.append(Problem(raw.source, int(lines[j]), spec.name, cells[j], text))
+        for j in np.flatnonzero(mask).tolist():
+            found.append((j, Problem(raw.source, int(lines[j]), name_at(j), cells[j], str(rule_fn(j)))))
         bad |= mask
 
-    with np.errstate(invalid="ignore"):
-        flag(~np.isfinite(x), "is not a finite number")
+    with np.errstate(invalid="ignore", over="ignore"):
+        flag(~np.isfinite(x), lambda i: "is not a finite number")
         if spec.type == "integer":
-            flag(x != np.round(x), f"is not a whole number ({spec.title} must be a whole number)")
+            flag(x != np.round(x), lambda i: f"is not a whole number ({title_at(i)} must be a whole number)")
         conv = (lambda i: f" (= {x[i]:g}{unit} after conversion)") if factor != 1.0 else (lambda i: "")
         if spec.minimum is not None:
             lo = spec.minimum
-            flag(x < lo, rule_fn=lambda i: f"is below the minimum {lo:g}{conv(i)} ({what})")
+            flag(x < lo, lambda i: f"is below the minimum {lo:g}{conv(i)} ({what(i)})")
         if spec.maximum is not None:
             hi = spec.maximum
-            flag(x > hi, rule_fn=lambda i: f"is above the maximum {hi:g}{conv(i)} ({what})")
+            flag(x > hi, lambda i: f"is above the maximum {hi:g}{conv(i)} ({what(i)})")
         if spec.exclusive_minimum is not None:
             ex = spec.exclusive_minimum
-            flag(x <= ex, f"must be greater than {ex:g} ({spec.title})")
+            flag(x <= ex, lambda i: f"must be greater than {ex:g} ({title_at(i)})")
         if plausible is not None:
             a, b = plausible
-            flag((x < a) | (x > b), f"is outside the plausible range {a:g}–{b:g} ({spec.title}); check the export, "
-                 "or widen the range if it is real")
+            flag((x < a) | (x > b), lambda i: f"is outside the plausible range {a:g}–{b:g} ({title_at(i)}); check "
+                 "the export, or widen the range if it is real")
         if spec.minimum is None and spec.maximum is None and plausible is None:
-            flag(np.abs(x) > MAX_MAGNITUDE, f"is implausibly large in magnitude (beyond ±{MAX_MAGNITUDE:g}); check "
-                 "the export")
-    result: np.ndarray = np.where(bad, np.nan, x)
+            flag(np.abs(x) > MAX_MAGNITUDE, lambda i: f"is implausibly large in magnitude (beyond "
+                 f"±{MAX_MAGNITUDE:g}); check the export")
     if spec.required:
-        for j in np.flatnonzero(~present):
-            problems.append(Problem(raw.source, int(lines[j]), spec.name, "", f"is empty; {spec.title} is required"))
+        for j in np.flatnonzero(~present).tolist():
+            found.append((j, Problem(raw.source, int(lines[j]), name_at(j), "",
+                                     f"is empty; {title_at(j)} is required")))
+    found.sort(key=lambda t: t[0])  # file order: column after column, row after row
+    problems.extend(p for _, p in found)
+    result: np.ndarray = np.where(bad, np.nan, x)
     return result
 
 
@@ -300,6 +317,32 @@ def _pivot_long(raw: RawTable, schema: TableSchema, table: str, problems: list[P
     return {str(c): grid[c].to_numpy(dtype=float) for c in grid.columns}
 
 
+def _check_variable_block(raw: RawTable, schema: TableSchema, table: str, written: dict[str, str],
+                          header_units: dict[str, str], problems: list[Problem], notes: list[str],
+                          suvr_range: tuple[float, float] | None, connectivity_scale: str | None
+                          ) -> dict[str, np.ndarray]:
+    """The region / edge columns without sidecar entries or header units, checked as one block (one parse for
+    the whole table, so a table 10 000 columns wide costs what its cells cost)."""
+    if schema.variable is None or not len(raw.frame):
+        return {}
+    participants = load_schema("participants")
+    pattern = re.compile(schema.variable_pattern or ".*")
+    block = [c for c in raw.frame.columns if c != "subject_id" and schema.field(c) is None
+             and participants.field(c) is None and pattern.fullmatch(c) and c not in header_units
+             and not isinstance(raw.sidecar.get(written.get(c, c), raw.sidecar.get(c)), dict)]
+    if len(block) < 2:
+        return {}
+    n = len(raw.frame)
+    cells: list[object] = []
+    for c in block:
+        cells.extend(raw.frame[c].tolist())
+    template = FieldSpec(**{**schema.variable.__dict__, "name": "*"})
+    spec, plausible = _numeric_options(table, template, None, suvr_range, connectivity_scale)
+    values = _check_number(raw, spec, cells, np.tile(raw.lines, len(block)), problems, plausible, notes=notes,
+                           names=block)
+    return {c: values[j * n:(j + 1) * n] for j, c in enumerate(block)}
+
+
 def check_table(raw: RawTable, table: str, *, suvr_range: tuple[float, float] | None = None,
                 connectivity_scale: str | None = None) -> ValidatedTable:
     """Type and check ``raw`` against the schema of ``table``; problems are collected."""
@@ -314,7 +357,9 @@ def check_table(raw: RawTable, table: str, *, suvr_range: tuple[float, float] | 
             problems.append(Problem(raw.source, None, None, "", f"and {extra} more problems in this table"))
         return ValidatedTable(table, pd.DataFrame() if frame is None else frame, raw.source, {}, notes, problems, **kw)
 
-    if problems or raw.frame.shape[1] == 0:
+    if not problems and raw.frame.shape[1] == 0:
+        problems.append(Problem(raw.source, None, None, "", "has no columns (an empty table)"))
+    if problems:
         return done()
     header_units: dict[str, str] = {}
     _rename(raw, schema, problems, header_units)
@@ -341,7 +386,9 @@ def check_table(raw: RawTable, table: str, *, suvr_range: tuple[float, float] | 
     labels: dict[str, str] = {}
     participants = load_schema("participants")
     written = {new: old for old, new in raw.renamed.items()}
-    for col in [*raw.frame.columns, *typed]:
+    typed.update(_check_variable_block(raw, schema, table, written, header_units, problems, notes, suvr_range,
+                                       connectivity_scale))
+    for col in [*raw.frame.columns, *[c for c in typed if c not in raw.frame.columns]]:
         if col == "subject_id":
             continue
         side_any = raw.sidecar.get(written.get(col, col), raw.sidecar.get(col))

@@ -39,6 +39,8 @@ COLUMN_LABELS: dict[str, str] = {
     "p_upper": "p (upper)",
     "p_equivalence": "p (equivalence)",
     "sobel_p": "Sobel p",
+    "sobel_p_value": "Sobel p",
+    "sobel_std_error": "Sobel SE",
     "conf_low": "CI low",
     "conf_high": "CI high",
     "n": "n",
@@ -300,7 +302,8 @@ def format_ci(low: Any, high: Any, digits: int = 2, leading_zero: bool = True) -
 
 
 def _is_p(col: str) -> bool:
-    return col in ("p", "p_value", "p_adj", "sobel_p") or col.startswith("p_") or col.endswith("_p")
+    return (col in ("p", "p_value", "p_adj", "sobel_p") or col.startswith("p_") or col.endswith("_p")
+            or col.endswith("_p_value"))
 
 
 def _is_df(col: str) -> bool:

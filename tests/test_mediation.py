@@ -224,7 +224,7 @@ def test_standardized_and_sobel(cohort) -> None:
     assert r[("indirect_partial_std", M)].estimate == pytest.approx(ab / sdy, rel=1e-9)
     a, b = r[("a", M)], r[("b", M)]
     se = np.sqrt(b.estimate**2 * a.std_error**2 + a.estimate**2 * b.std_error**2)
-    assert r[("indirect", M)].sobel_se == pytest.approx(se, rel=1e-12)
+    assert r[("indirect", M)].sobel_std_error == pytest.approx(se, rel=1e-12)
     assert r[("indirect_std", M)].conf_low < r[("indirect_std", M)].conf_high
     assert r[("proportion_mediated", None)].estimate == pytest.approx(
         ab / r[("c", None)].estimate)

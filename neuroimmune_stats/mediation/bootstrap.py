@@ -141,7 +141,7 @@ def mediate(
     MediationResult
         ``.tidy()`` (columns ``term``, ``mediator``, ``estimate``, ``std_error``, ``statistic``,
         ``df``, ``p_value``, ``conf_low``, ``conf_high``, ``boot_std_error``, ``boot_conf_low``,
-        ``boot_conf_high``, ``sobel_se``, ``sobel_p``, ``significant``, ``n``; see
+        ``boot_conf_high``, ``sobel_std_error``, ``sobel_p_value``, ``significant``, ``n``; see
         :meth:`MediationResult.tidy` for the term scheme), ``.summary()`` (PROCESS-like),
         ``.plot()`` (path diagram), ``.plot_distribution()``, ``.bootstrap_distribution()``.
 

@@ -9,12 +9,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._params import check_choice, check_conf_level, check_int
 from .._rng import SeedLike, child_seeds
+from ..design import HC_TYPES
 from ..exceptions import SpecificationError
 from ..results import Result, format_table
 from ._spec import prepare, reassign
-from .bootstrap import run
-from .intervals import check_ci, check_level
+from .bootstrap import CI_ALIASES, run
+from .intervals import CI_METHODS
 from .result import MediationResult
 
 #: (X, M, Y) as positions in ``variables``; Models 1–6 in the paper's order when the variables
@@ -25,18 +27,25 @@ MODEL_ORDER: tuple[tuple[int, int, int], ...] = (
 
 GRID_COLUMNS = (
     "model", "x", "m", "y", "term", "estimate", "std_error", "conf_low", "conf_high",
-    "significant", "a", "a_se", "b", "b_se", "c", "c_se", "c_prime", "c_prime_se", "sobel_p", "n",
+    "significant", "a", "a_std_error", "b", "b_std_error", "c", "c_std_error", "c_prime", "c_prime_std_error",
+    "sobel_p_value", "n",
 )
 
 
 class MediationGridResult(Result):
     """The six models: ``.tidy()`` one row per model, ``.results`` the full model results."""
 
+    extra_columns = ("significant", "a", "b", "c", "c_prime")
+
     def __init__(self, variables: list[str], results: dict[int, MediationResult]) -> None:
         self.variables = variables
         self.results = results
         first = next(iter(results.values()))
         self.ci, self.conf_level, self.n_boot, self.n = first.ci, first.conf_level, first.n_boot, first.n
+        # all six models share the complete cases, the seed and the call's provenance
+        self.excluded_ids = tuple(first.excluded_ids)
+        self.seed = getattr(first, "seed", None)
+        self.call = f"mediation_grid({variables})"
 
     def tidy(self) -> pd.DataFrame:
         """One row per model: the indirect effect with its bootstrap SE and interval, the paths."""
@@ -49,8 +58,8 @@ class MediationGridResult(Result):
                 "estimate": ind.estimate, "std_error": ind.std_error, "conf_low": ind.conf_low,
                 "conf_high": ind.conf_high, "significant": bool(ind.significant),
                 **{k: td.loc[k, "estimate"] for k in ("a", "b", "c", "c_prime")},
-                **{f"{k}_se": td.loc[k, "std_error"] for k in ("a", "b", "c", "c_prime")},
-                "sobel_p": ind.sobel_p, "n": res.n,
+                **{f"{k}_std_error": td.loc[k, "std_error"] for k in ("a", "b", "c", "c_prime")},
+                "sobel_p_value": ind.sobel_p_value, "n": res.n,
             })
         return pd.DataFrame(rows, columns=list(GRID_COLUMNS))
 
@@ -110,14 +119,14 @@ def mediation_grid(
         For the paper: ``["suvr_s1", "fss", "conn_s1__thalamus"]``.
     covariates : as in :func:`mediate`
     **mediate_kwargs
-        ``n_boot``, ``ci``, ``conf_level``, ``seed``, ``n_jobs`` passed to :func:`mediate`.
+        ``n_boot``, ``ci``, ``conf_level``, ``seed``, ``n_jobs``, ``hc`` passed to :func:`mediate`.
 
     Returns
     -------
     MediationGridResult
         ``.tidy()``: columns ``model``, ``x``, ``m``, ``y``, ``term`` (``"indirect"``),
         ``estimate``, ``std_error`` (bootstrap), ``conf_low``, ``conf_high``, ``significant``,
-        the paths ``a``, ``b``, ``c``, ``c_prime`` with their OLS SEs (``*_se``), ``sobel_p``,
+        the paths ``a``, ``b``, ``c``, ``c_prime`` with their OLS SEs (``*_std_error``), ``sobel_p_value``,
         ``n``; ``.results[model]`` the full :class:`MediationResult`; ``.plot(model=None)``.
 
     Examples
@@ -139,17 +148,17 @@ def mediation_grid(
         if bad in mediate_kwargs:
             raise SpecificationError(f"mediation_grid: {bad!r} is set by the grid; remove it.")
     seed: SeedLike = mediate_kwargs.pop("seed", None)
-    unknown = set(mediate_kwargs) - {"n_boot", "ci", "conf_level", "n_jobs"}
+    unknown = set(mediate_kwargs) - {"n_boot", "ci", "conf_level", "n_jobs", "hc"}
     if unknown:
         raise TypeError(f"mediation_grid got unexpected argument(s) {sorted(unknown)}.")
-    n_boot = mediate_kwargs.get("n_boot", 5000)
-    if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 2:
-        raise SpecificationError(f"mediation_grid: n_boot must be an integer >= 2; got {n_boot!r}.")
-    ci = check_ci(mediate_kwargs.get("ci", "bc"))
-    level = check_level(mediate_kwargs.get("conf_level", 0.95))
+    n_boot = check_int(mediate_kwargs.get("n_boot", 5000), where="mediation_grid", name="n_boot", minimum=2)
+    ci = check_choice(mediate_kwargs.get("ci", "bc"), CI_METHODS, where="mediation_grid", name="ci",
+                      aliases=CI_ALIASES)
+    level = check_conf_level(mediate_kwargs.get("conf_level", 0.95), where="mediation_grid")
+    hc = check_choice(mediate_kwargs.get("hc"), HC_TYPES, where="mediation_grid", name="hc", allow_none=True)
     n_jobs = mediate_kwargs.get("n_jobs", 1)
     # one model frame (complete cases on all three variables and the covariates) for all six
-    base = prepare(data, variables[0], variables[1], variables[2], covariates)
+    base = prepare(data, variables[0], variables[1], variables[2], covariates, hc=hc)
     seeds = child_seeds(seed, len(MODEL_ORDER))
     results: dict[int, MediationResult] = {}
     for number, ((ix, im, iy), s) in enumerate(zip(MODEL_ORDER, seeds, strict=True), start=1):

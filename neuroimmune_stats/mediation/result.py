@@ -16,7 +16,7 @@ from ._spec import OLSFit, Prepared
 #: tidy columns, in order (broom names first, then the mediation extras)
 MEDIATION_COLUMNS = (
     "term", "mediator", "estimate", "std_error", "statistic", "df", "p_value", "conf_low",
-    "conf_high", "boot_std_error", "boot_conf_low", "boot_conf_high", "sobel_se", "sobel_p",
+    "conf_high", "boot_std_error", "boot_conf_low", "boot_conf_high", "sobel_std_error", "sobel_p_value",
     "significant", "n",
 )
 
@@ -145,7 +145,7 @@ class MediationResult(Result):
         ``conf_low``/``conf_high``; every other row carries the bootstrap SE and the bootstrap
         interval of the chosen method. ``boot_*`` columns hold the bootstrap SE and interval of
         every row (paths included) and ``significant`` says whether that interval excludes 0.
-        ``sobel_se``/``sobel_p`` are the first-order delta-method (Sobel) test of each
+        ``sobel_std_error``/``sobel_p_value`` are the first-order delta-method (Sobel) test of each
         indirect effect, a secondary test.
         """
         boot_se = np.nanstd(self.draws, axis=0, ddof=1)
@@ -156,7 +156,7 @@ class MediationResult(Result):
             row: dict[str, Any] = {
                 "term": lab.term, "mediator": lab.mediator, "estimate": self.estimate[i],
                 "boot_std_error": boot_se[i], "boot_conf_low": lo[i], "boot_conf_high": hi[i],
-                "sobel_se": np.nan, "sobel_p": np.nan, "n": self.n,
+                "sobel_std_error": np.nan, "sobel_p_value": np.nan, "n": self.n,
             }
             if lab.path:
                 fit, j = self._path_fit(lab)
@@ -172,7 +172,7 @@ class MediationResult(Result):
                            conf_low=lo[i], conf_high=hi[i])
                 if lab.term == "indirect":
                     se = self._sobel_se[i]
-                    row.update(sobel_se=se, sobel_p=2 * stats.norm.sf(abs(self.estimate[i] / se)))
+                    row.update(sobel_std_error=se, sobel_p_value=2 * stats.norm.sf(abs(self.estimate[i] / se)))
             row["significant"] = bool(lo[i] > 0 or hi[i] < 0)
             rows.append(row)
         return pd.DataFrame(rows, columns=list(MEDIATION_COLUMNS))
@@ -250,8 +250,8 @@ class MediationResult(Result):
         lines += ["Normal theory (Sobel) test(s) of indirect effect(s) [secondary]:",
                   format_table(pd.DataFrame({
                       "": sob.mediator.to_numpy(), "Effect": sob.estimate.to_numpy(),
-                      "se": sob.sobel_se.to_numpy(), "Z": (sob.estimate / sob.sobel_se).to_numpy(),
-                      "p": [format_p(v) for v in sob.sobel_p],
+                      "se": sob.sobel_std_error.to_numpy(), "Z": (sob.estimate / sob.sobel_std_error).to_numpy(),
+                      "p": [format_p(v) for v in sob.sobel_p_value],
                   })), ""]
         pm = td[td.term == "proportion_mediated"].iloc[0]
         lines += [f"Proportion mediated (total indirect / c): {pm.estimate:.4g}", ""]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import groupby
 from typing import Any, Literal, overload
 
 import numpy as np
@@ -76,8 +75,11 @@ def _missing_error(frame: pd.DataFrame, cols: list[str], what: str) -> None:
 
 def feature_matrix(data: pd.DataFrame, feats: list[str], *, what: str) -> np.ndarray:
     """The feature columns as one float (n, p) array; a non-numeric column raises naming it."""
-    pos = data.columns.get_indexer(pd.Index(feats))
-    block = data.take(pos, axis=1) if (pos >= 0).all() and data.columns.is_unique else data[feats]
+    if data.columns.is_unique:
+        where = {c: i for i, c in enumerate(data.columns)}
+        block = data.iloc[:, [where[c] for c in feats]]
+    else:
+        block = data[feats]
     numeric = all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in set(block.dtypes))
     if numeric and not any(is_factor(block[c]) for c in feats if c in ALWAYS_FACTORS):
         return block.to_numpy(dtype=float)
@@ -90,12 +92,27 @@ def replace_columns(data: pd.DataFrame, feats: list[str], values: np.ndarray) ->
     Built from the runs of consecutive feature / other columns in one ``concat`` (setting a thousand
     columns one by one costs pandas seconds).
     """
-    new = pd.DataFrame(values, index=data.index, columns=feats)
-    fs = set(feats)
+    if not data.columns.is_unique:
+        out = data.copy()
+        for j, c in enumerate(feats):
+            out[c] = values[:, j]
+        return out
+    where = {c: i for i, c in enumerate(data.columns)}
+    pos = np.array([where[c] for c in feats])
+    is_feat = np.zeros(data.shape[1], dtype=bool)
+    is_feat[pos] = True
+    new = pd.DataFrame(values, index=data.index, columns=data.columns[pos])
+    col_in_new = np.empty(data.shape[1], dtype=np.int64)
+    col_in_new[pos] = np.arange(len(feats))
     pieces = []
-    for is_feat, run in groupby(data.columns, key=lambda c: c in fs):
-        cols = list(run)
-        pieces.append((new if cols == feats else new[cols]) if is_feat else data[cols])
+    start = 0
+    for stop in [*np.flatnonzero(np.diff(is_feat.astype(np.int8))) + 1, data.shape[1]]:
+        if is_feat[start]:
+            idx = col_in_new[start:stop]
+            pieces.append(new if len(idx) == len(feats) and (idx == np.arange(len(feats))).all() else new.iloc[:, idx])
+        else:
+            pieces.append(data.iloc[:, start:stop])
+        start = stop
     return pieces[0].copy() if len(pieces) == 1 else pd.concat(pieces, axis=1)
 
 

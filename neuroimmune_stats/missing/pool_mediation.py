@@ -193,4 +193,42 @@ class _Runner:
         return mediate(frame, self.x, self.m, self.y, seed=next(self.seeds), n_jobs=1, **self.kw)
 
 
-__all__ = ["mediate_imputed"]
+MISSING_CHOICES = ("listwise", "fiml")
+
+
+def mediate_missing(data: Any, x: str, m: Any, y: str, *, missing: str = "listwise", **kwargs: Any) -> Any:
+    """Route ``mediate(...)`` for missing data: an :class:`ImputedData` → :func:`mediate_imputed`;
+    ``missing="fiml"`` → :func:`~neuroimmune_stats.missing.fiml.mediate_fiml`.
+
+    Called from the first lines of :func:`neuroimmune_stats.mediate`; ``kwargs`` are its other
+    arguments (moderation arguments at their defaults are dropped for FIML, which has no moderated
+    form).
+    """
+    from .._params import check_choice
+
+    missing = check_choice(missing, MISSING_CHOICES, where="mediate", name="missing")
+    if isinstance(data, ImputedData):
+        if missing == "fiml":
+            from ..exceptions import SpecificationError
+
+            raise SpecificationError("mediate: missing='fiml' takes the incomplete DataFrame, not imputed data.")
+        if kwargs.get("moderator") is None:
+            for k in ("moderator", "moderate", "at"):
+                kwargs.pop(k, None)
+        if kwargs.get("hc") is None:
+            kwargs.pop("hc", None)
+        return mediate_imputed(data, x, m, y, **kwargs)
+    from .fiml import mediate_fiml
+
+    unsupported = [k for k in ("moderator", "hc") if kwargs.get(k) is not None]
+    if unsupported:
+        from ..exceptions import SpecificationError
+
+        raise SpecificationError(f"mediate: missing='fiml' does not support {unsupported} (no moderated or HC form); "
+                                 "impute the data (nis.impute) and pass the ImputedData instead.")
+    for k in ("moderator", "moderate", "at", "hc"):
+        kwargs.pop(k, None)
+    return mediate_fiml(data, x, m, y, **kwargs)
+
+
+__all__ = ["MISSING_CHOICES", "mediate_imputed", "mediate_missing"]

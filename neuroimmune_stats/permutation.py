@@ -91,6 +91,9 @@ class PermutationResult(Result):
     user passed; ``flops`` the GEMM arithmetic of the run (for throughput reports).
     """
 
+    #: tidy columns beyond the broom vocabulary (declared for the result contract)
+    extra_columns = ("p_fwe",)
+
     table: pd.DataFrame
     term: str
     n_permutations: int

@@ -43,14 +43,14 @@ def tidy_column_ok(col: str, extras: tuple[str, ...] = ()) -> bool:
 
     Examples
     --------
-    >>> tidy_column_ok("a_std_error"), tidy_column_ok("estimate_bayes"), tidy_column_ok("a_se"), tidy_column_ok("sobel_p")
-    (True, True, False, False)
+    >>> [tidy_column_ok(c) for c in ("a_std_error", "estimate_bayes", "a_se", "sobel_p")]
+    [True, True, False, False]
     """
     if col in TIDY_COLUMNS or col in ID_COLUMNS or col in extras:
         return True
     # qualified vocabulary names: ``a_std_error``, ``boot_conf_low`` (prefix) or ``estimate_bayes`` (suffix)
     return any(col.endswith("_" + v) for v in TIDY_COLUMNS if v != "n") or any(
-        col.startswith(v + "_") for v in (*TIDY_COLUMNS, *ID_COLUMNS) if len(v) > 1)
+        col.startswith(v + "_") for v in (*TIDY_COLUMNS, *ID_COLUMNS))
 
 
 class Result(ABC):

@@ -128,6 +128,9 @@ class TableOne(Result):
         Subjects left out because their group (or stratum) is missing.
     """
 
+    #: tidy columns beyond the broom vocabulary (declared for the result contract)
+    extra_columns = ("mean", "sd", "count", "p_equivalence", "value")
+
     table: pd.DataFrame
     by: str
     strata: str | None
@@ -141,6 +144,7 @@ class TableOne(Result):
     test: str
     digits: int = 1
     excluded_ids: tuple[str, ...] = field(default_factory=tuple)
+    n: int = 0
 
     def tidy(self) -> pd.DataFrame:
         """One row per variable [× level] × stratum × group.
@@ -502,6 +506,7 @@ def table_one(
         table=table, by=by, strata=strata, groups=[str(g) for g in groups],
         strata_levels=[s for s, _ in subsets], variables=list(variables), labels=out_labels,
         kinds=kinds, levels=levels, group_n=group_n, test=test, digits=int(digits), excluded_ids=excluded,
+        n=int(len(data) - len(excluded)),
     )
 
 

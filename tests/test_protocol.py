@@ -67,7 +67,14 @@ CASES: dict[str, Case] = {
     "evaluate_classifier": Case(lambda d: nis.evaluate_classifier(d, ["suvr_s1", "fss"], covariates=["protocol"],
                                                                   n_splits=3, n_repeats=2, n_permutations=0,
                                                                   seed=3), stochastic=True),
-    "table_one": Case(lambda d: nis.table_one(d, variables=["age", "fss"]), plot=False),
+    # Table 1 reports n per variable where incomplete (it excludes only subjects without a group)
+    "table_one": Case(lambda d: nis.table_one(d, variables=["age", "fss"]), plot=False, uses_fss=False),
+    "moderation": Case(lambda d: nis.moderation(d, "suvr_s1", "subtype", "fss", covariates=["protocol"])),
+    "equivalence_test": Case(lambda d: nis.equivalence_test(d, "fss", bounds=(-2.0, 2.0), covariates=["protocol"])),
+    "power_ancova": Case(lambda d: nis.power_ancova(0.3, n=[40, 80], covariates=2), uses_fss=False),
+    "power_correlation": Case(lambda d: nis.power_correlation(0.4, n=[20, 40]), uses_fss=False),
+    "power_mediation": Case(lambda d: nis.power_mediation(0.39, 0.39, n=[60], n_boot=99, n_sims=20, seed=3),
+                            uses_fss=False, stochastic=True),
     # harmonize returns the harmonised frame (API.md); its result object carries the protocol
     "harmonize": Case(lambda d: nis.harmonize(d.dropna(subset=["suvr_s1"]), ["suvr_s1", "suvr_thalamus"],
                                               covariates=["subtype"], result=True), uses_fss=False),
@@ -90,6 +97,8 @@ NOT_RESULTS = {
     "SubtypeClassifier": "scikit-learn estimator (checked by test_classify's check_estimator suite)",
     "ComBat": "scikit-learn transformer (checked by test_harmonize)",
     "HarmonizeResult": "result class (its function, harmonize, is a case)",
+    "ImputedData": "the m completed frames of impute (a Sequence of DataFrames, as API.md; checked in test_missing*)",
+    "impute": "returns ImputedData, the input of the pooled analyses (each a case through lm/group_compare/...)",
 }
 
 

@@ -46,11 +46,20 @@ class MediationComparison(Result):
         HDI mass of the Bayesian intervals (the frequentist ``conf_level``).
     """
 
+    #: tidy columns beyond the broom vocabulary (declared for the result contract)
+    extra_columns = ("interval_freq", "width_freq", "excludes_zero_freq",
+                     "interval_bayes", "width_bayes", "excludes_zero_bayes")
+
     def __init__(self, frequentist: Any, bayesian: Any, hdi_prob: float) -> None:
         self.frequentist = frequentist
         self.bayesian = bayesian
         self.hdi_prob = float(hdi_prob)
         self.x, self.y, self.mediators = bayesian.x, bayesian.y, list(bayesian.mediators)
+        # provenance: the frequentist sample (both analyses are fitted on the same complete cases)
+        self.n = int(getattr(frequentist, "n", 0))
+        self.excluded_ids = tuple(dict.fromkeys([*getattr(frequentist, "excluded_ids", ()),
+                                                 *getattr(bayesian, "excluded_ids", ())]))
+        self.call = "compare_mediation(frequentist, bayesian)"
 
     def _freq_interval(self, row: pd.Series) -> str:
         level = f"{self.frequentist.conf_level:.0%}"

@@ -92,6 +92,9 @@ class BayesMediationResult(Result):
         The seed passed by the user.
     """
 
+    #: tidy columns beyond the broom vocabulary (declared for the result contract)
+    extra_columns = ("pd", "r_hat", "ess_bulk", "ess_tail", "mcse_mean")
+
     def __init__(
         self, design: BayesDesign, posterior: dict[str, np.ndarray], *, method: str, likelihood: str,
         draws: int, tune: int, chains: int, prior_table: dict[str, dict[str, np.ndarray]],

@@ -350,7 +350,7 @@ def evaluate_classifier(
         n_permutations=n_permutations, stratify_by=strat_col[0] if strat_col else None,
         permuted_within=blocks_desc,
         fast_path=fast, estimator=base, ids=subject_ids(frame).to_numpy(), fold_ids=cv.folds(y01)[0],
-        harmonized=harmonize,
+        harmonized=harmonize, seed=seed,
     )
 
 

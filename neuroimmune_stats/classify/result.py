@@ -39,6 +39,9 @@ class ClassifierResult(Result):
     harmonized : bool, whether ComBat on protocol ran inside each training fold
     """
 
+    #: tidy columns beyond the broom vocabulary (declared for the result contract)
+    extra_columns = ("sd_repeats",)
+
     features: list[str]
     target: str
     covariates: list[str]
@@ -62,6 +65,7 @@ class ClassifierResult(Result):
     fold_ids: np.ndarray = field(default_factory=lambda: np.empty((0, 0), dtype=int))
     permuted_within: str | None = None
     harmonized: bool = False
+    seed: Any = None
 
     @property
     def models(self) -> list[str]:

@@ -166,7 +166,9 @@ def mediation_grid(
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*proportion mediated.*")
             results[number] = run(prep, covariates, int(n_boot), ci, level, s, n_jobs)
-    return MediationGridResult(variables, results)
+    out = MediationGridResult(variables, results)
+    out.seed = seed  # the seed the user passed (model i uses its child stream i)
+    return out
 
 
 __all__ = ["GRID_COLUMNS", "MODEL_ORDER", "MediationGridResult", "mediation_grid"]

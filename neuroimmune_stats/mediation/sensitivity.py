@@ -39,6 +39,8 @@ class SensitivityResult(Result):
         self.r2_product_residual = rho_zero**2
         self.r2_product_total = rho_zero**2 * (1 - r2_m) * (1 - r2_y)
         self.x, self.m, self.y, self.n = x, m, y, n
+        self.excluded_ids: tuple[str, ...] = ()
+        self.call = f"mediation_sensitivity(mediate(x={x!r}, m={m!r}, y={y!r}))"
 
     def tidy(self) -> pd.DataFrame:
         """One row per ρ: ``rho``, ``term`` (``"indirect"``), ``estimate`` (δ(ρ)), ``n``."""
@@ -160,9 +162,12 @@ def mediation_sensitivity(result: MediationResult, rho: Any = None) -> Sensitivi
     a = float(fit_m.coef[fit_m.index(prep.x)])
     acme = acme_curve(a, sigma1, sigma2, rho_tilde, rho)
     rho_zero = rho_tilde if a != 0 else np.nan
-    return SensitivityResult(rho, acme, rho_zero, float(acme_curve(a, sigma1, sigma2, rho_tilde, 0.0)),
+    out = SensitivityResult(rho, acme, rho_zero, float(acme_curve(a, sigma1, sigma2, rho_tilde, 0.0)),
                              fit_m.r2, result.fits["y"].r2, prep.x, prep.mediators[0], prep.y,
                              prep.n)
+    out.excluded_ids = tuple(result.excluded_ids)  # the mediation result's sample
+    out.seed = getattr(result, "seed", None)
+    return out
 
 
 __all__ = ["SensitivityResult", "acme_curve", "mediation_sensitivity"]

@@ -69,11 +69,14 @@ def report_args(tmp_path: Path, d: Path | None, *more: str) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- clean runs
-def test_example_exit_0_and_strict_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_example_exit_0_and_strict_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # every section on the example: tests/test_report.py (run.problems == []); here the command's side
+    only(monkeypatch, "data_summary", "table1", "roi_models")
     code, out, err = run(capsys, *report_args(tmp_path, exports(tmp_path), "--strict", "--verbose"))
     assert code == 0, err
     assert "Report written to" in out
-    assert "time per step (s, wall/CPU):" in err and "classifier" in err and "mediation" in err
+    assert "time per step (s, wall/CPU):" in err and "roi_models" in err and "render" in err
     html = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert html.index('id="inputs"') < html.index('id="data"')  # Inputs comes first
     assert "Every analysis of the report ran." in html
@@ -131,7 +134,7 @@ def test_unmatched_subject_quoted_as_written(tmp_path: Path, capsys: pytest.Capt
 # ----------------------------------------------------------------------------- sections that cannot run
 def test_single_protocol_site(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                               monkeypatch: pytest.MonkeyPatch) -> None:
-    only(monkeypatch, "table1", "roi_models")
+    only(monkeypatch, "table1", "roi_models", "roi_harmonized")
     keep: set[str] = set()
 
     def one_protocol(p: pd.DataFrame) -> pd.DataFrame:
@@ -149,6 +152,7 @@ def test_single_protocol_site(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     html = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert "not adjusted for protocol: it has a single value" in html
     assert 'id="roi"' in html and "radicular - axial" in html
+    assert "Skipped ComBat harmonisation: a single protocol: there is nothing to harmonise" in html
 
 
 def test_tiny_group_skips_and_names(tmp_path: Path, capsys: pytest.CaptureFixture[str],
@@ -211,6 +215,7 @@ def test_internal_error_exit_2_without_traceback(tmp_path: Path, capsys: pytest.
     ('[data]\nconnectivity_scale = "R2"\n', "data.connectivity_scale"),
     ("[classifier]\nfeature_sets = 3\n", "classifier.feature_sets"),
     ("study = 3\n", "[study] must be a table"),
+    ('[report]\nsections = ["table_one"]\n', "report.sections names unknown section(s) ['table_one']"),
     ("[study\n", "not valid TOML"),
 ])
 def test_bad_study_file_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, message: str) -> None:

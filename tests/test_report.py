@@ -39,7 +39,8 @@ def test_report_has_the_issue_sections(example_run) -> None:  # type: ignore[no-
     run, html = example_run
     for heading in ("Inputs", "Data summary", "Validation log", "Analyses not run", "Unmatched subjects",
                     "Table 1: participant characteristics", "ROI group models", "Correlations", "Mediation",
-                    "Subtype classifier", "Methods (as run)"):
+                    "Does the pathway differ by subtype?", "Subtype classifier", "Planning a replication",
+                    "ROI group models after ComBat harmonisation (sensitivity)", "Methods (as run)"):
         assert f">{heading}<" in html, heading
     assert "seed 7" in html
     assert "<script" not in html.lower()
@@ -62,8 +63,8 @@ def test_titles_say_what_was_run(example_run) -> None:  # type: ignore[no-untype
 
 def test_timings_cover_every_section(example_run) -> None:  # type: ignore[no-untyped-def]
     run, _ = example_run
-    for step in ("load", "data_summary", "table1", "roi_models", "correlations", "mediation", "classifier",
-                 "inputs", "render", "total"):
+    for step in ("load", "data_summary", "table1", "roi_models", "roi_harmonized", "correlations", "mediation",
+                 "moderation", "classifier", "planning", "inputs", "render", "total"):
         assert step in run.timings and step in run.cpu_timings
     parts = sum(v for k, v in run.timings.items() if k != "total")
     assert parts <= run.timings["total"] + 1e-6
@@ -85,6 +86,15 @@ def test_user_strings_are_escaped(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert "<script>alert(1)</script>" not in html
     assert "<img src=x" not in html
     assert "&lt;script&gt;" in html or "script_alert" in html
+
+
+def test_sections_not_requested(tmp_path: Path) -> None:
+    cfg = tmp_path / "study.toml"
+    cfg.write_text('[report]\nsections = ["data_summary"]\n', encoding="utf-8")
+    run = run_report(output=tmp_path / "r.html", config=cfg, progress=False)
+    html = run.path.read_text(encoding="utf-8")
+    assert 'id="data"' in html and 'id="roi"' not in html and run.problems == []
+    assert "Sections not requested by the study file ([report] sections): table1, roi_models" in html
 
 
 def test_config_file(tmp_path: Path) -> None:

@@ -45,15 +45,16 @@ log = logging.getLogger("neuroimmune_stats.report")
 SECTION_BUILDERS: tuple[str, ...] = (
     "neuroimmune_stats.report.sections_data:data_summary",
     "neuroimmune_stats.report.sections_data:table1",
-    "neuroimmune_stats.report.sections_harmonize:harmonize",
     "neuroimmune_stats.report.sections_analyses:roi_models",
+    "neuroimmune_stats.report.sections_analyses:roi_harmonized",
     "neuroimmune_stats.report.sections_analyses:correlations",
     "neuroimmune_stats.report.sections_analyses:mediation",
+    "neuroimmune_stats.report.sections_analyses:moderation",
     "neuroimmune_stats.report.sections_classifier:classifier",
     "neuroimmune_stats.report.sections_planning:planning",
 )
 #: builders whose module another part of the package may not ship yet (missing → not listed)
-OPTIONAL_MODULES = ("neuroimmune_stats.report.sections_harmonize", "neuroimmune_stats.report.sections_planning")
+OPTIONAL_MODULES = ("neuroimmune_stats.report.sections_planning",)
 
 #: the table each kind of column comes from (for "missing table" vs "missing column" reasons)
 TABLES = ("participants", "suvr", "connectivity", "questionnaires")
@@ -121,6 +122,8 @@ class ReportContext:
     #: the folder's InputDiscovery when the data came from a folder
     inputs: Any = None
     skipped: list[Skip] = field(default_factory=list)
+    #: sections left out by the study file's [report] sections (not a problem for --strict)
+    not_requested: list[str] = field(default_factory=list)
     #: wall-clock and CPU seconds per step (load, each section, inputs, render)
     timings: dict[str, float] = field(default_factory=dict)
     cpu_timings: dict[str, float] = field(default_factory=dict)
@@ -371,12 +374,25 @@ def _safe_text() -> Iterator[None]:
         yield
 
 
+def _requested(ctx: ReportContext) -> tuple[str, ...]:
+    names = [spec.rsplit(":", 1)[-1] for spec in SECTION_BUILDERS]
+    wanted = ctx.config.sections
+    if wanted is None:
+        return SECTION_BUILDERS
+    unknown = [w for w in wanted if w not in names]
+    if unknown:
+        raise SpecificationError(f"study file: report.sections names unknown section(s) {unknown}; "
+                                 f"the sections are {names}.")
+    ctx.not_requested = [n for n in names if n not in wanted]
+    return tuple(spec for spec in SECTION_BUILDERS if spec.rsplit(":", 1)[-1] in wanted)
+
+
 def _run_sections(ctx: ReportContext, show: bool) -> list[Section]:
-    builders: Any = SECTION_BUILDERS
+    builders: Any = _requested(ctx)
     if show:
         from tqdm.auto import tqdm
 
-        builders = tqdm(SECTION_BUILDERS, desc="report", unit="section", file=sys.stderr)
+        builders = tqdm(builders, desc="report", unit="section", file=sys.stderr)
     sections = []
     for spec in builders:
         fn = _builder(spec)

@@ -7,6 +7,9 @@ Every key is optional; the defaults follow the reference study (Alshelh et al., 
     group = "subtype"
     seed = 2022
 
+    [report]
+    sections = ["data_summary", "table1", "roi_models", ...]   # run only these (default: every section)
+
     [data]
     how = "inner"                 # merge rule of read_cohort
     suvr_range = [0.2, 5.0]       # plausible SUVR range (two numbers, low < high)
@@ -34,6 +37,10 @@ Every key is optional; the defaults follow the reference study (Alshelh et al., 
     feature_sets = { imaging = ["suvr_*", "conn_*"] }   # whole-brain SUVR (the normaliser) is always left out
     covariates = ["protocol", "tspo_genotype", "bmi"]
     n_permutations = 1000
+
+    [planning]
+    n_sims = 500                  # Monte Carlo data sets of the mediation power search
+    n_boot = 1000                 # bootstrap resamples per simulated data set
 
     [labels]
     suvr_s1 = "S1 SUVR"
@@ -90,11 +97,16 @@ class StudyConfig:
     n_permutations: int = 1000
     n_splits: int = 5
     n_repeats: int = 10
+    power_n_sims: int = 500
+    power_n_boot: int = 1000
     labels: dict[str, str] = field(default_factory=dict)
+    #: the report sections to run by builder name (None: all); the others are listed as not requested
+    sections: tuple[str, ...] | None = None
 
     def quick(self) -> StudyConfig:
         """Small resample counts (for tests and vignettes: ``NIS_QUICK=1``)."""
-        return replace(self, n_boot=400, bayes_draws=300, n_permutations=49, n_repeats=2)
+        return replace(self, n_boot=400, bayes_draws=300, n_permutations=49, n_repeats=2, power_n_sims=100,
+                       power_n_boot=400)
 
     def label(self, column: str) -> str:
         """Display label of a column (``[labels]``), the column name otherwise."""
@@ -194,6 +206,7 @@ def _labels(where: str, v: Any) -> dict[str, str]:
 
 #: (section, key) -> (StudyConfig field, checker)
 _KEYS: dict[tuple[str, str], tuple[str, Callable[[str, Any], Any]]] = {
+    ("report", "sections"): ("sections", _names),
     ("study", "title"): ("title", _str), ("study", "group"): ("group", _str), ("study", "seed"): ("seed", _seed),
     ("data", "how"): ("how", _how), ("data", "suvr_range"): ("suvr_range", _range),
     ("data", "connectivity_scale"): ("connectivity_scale", _scale),
@@ -211,6 +224,7 @@ _KEYS: dict[tuple[str, str], tuple[str, Callable[[str, Any], Any]]] = {
     ("classifier", "covariates"): ("classifier_covariates", _names),
     ("classifier", "n_permutations"): ("n_permutations", _count(0)),
     ("classifier", "n_splits"): ("n_splits", _count(2)), ("classifier", "n_repeats"): ("n_repeats", _count(1)),
+    ("planning", "n_sims"): ("power_n_sims", _count(10)), ("planning", "n_boot"): ("power_n_boot", _count(100)),
 }
 
 

@@ -178,6 +178,7 @@ def mediation(ctx) -> Section:  # type: ignore[no-untyped-def]
     sec.table(mt[[c for c in ("term", "mediator", "estimate", "std_error", "statistic", "df", "p_value", "conf_low",
                               "conf_high") if c in mt.columns]], caption=f"Model 1 (X = {x}, M = {m}, Y = {y})")
     sec.figure(m1.plot().figure, "Model 1 path diagram (unstandardised coefficients ± SE).")
+    _missing_data(ctx, sec, m1)
     sens = ctx.attempt(sec, "mediation sensitivity analysis", mediation_sensitivity, m1)
     if sens is not None:
         ctx.results["mediation_sensitivity"] = sens
@@ -209,3 +210,42 @@ def mediation(ctx) -> Section:  # type: ignore[no-untyped-def]
         "bootstrap."
     )
     return sec
+
+
+def _missing_data(ctx, sec: Section, m1: Any) -> None:  # type: ignore[no-untyped-def]
+    """Model 1 on multiply imputed data (and FIML) beside the complete cases (sections_missing)."""
+    try:
+        from .sections_missing import add_mediation_missing
+    except ImportError:  # pragma: no cover - module not shipped
+        return
+    ctx.attempt(sec, "Model 1 with missing data handled (imputation, FIML)", add_mediation_missing, ctx, sec, m1)
+
+
+def roi_harmonized(ctx) -> Section | None:  # type: ignore[no-untyped-def]
+    """The ROI models after ComBat across protocols (sections_harmonize), its skip recorded like any other."""
+    try:
+        from .sections_harmonize import harmonized_roi_models
+    except ImportError:  # pragma: no cover - module not shipped
+        return None
+    cfg = ctx.config
+    if "protocol" in ctx.data.columns and ctx.data["protocol"].nunique() < 2:
+        sec = Section("roi_harmonized", "ROI group models after ComBat harmonisation (sensitivity)")
+        return ctx.skip(sec, "ComBat harmonisation", "a single protocol: there is nothing to harmonise",
+                        "cannot run on these data")
+    sec = harmonized_roi_models(ctx.data, cfg, results=ctx.results, methods=ctx.methods)
+    notes = [b for b in sec.blocks if b.kind == "note" and str(b.content).startswith("Skipped")]
+    if notes and "roi_harmonized" not in ctx.results:
+        reason = str(notes[0].content).removeprefix("Skipped:").strip().rstrip(".")
+        sec.blocks.remove(notes[0])
+        ctx.skip(sec, "ComBat harmonisation", reason,
+                 "missing column" if "no column" in reason else "cannot run on these data")
+    return sec  # type: ignore[no-any-return]
+
+
+def moderation(ctx) -> Section | None:  # type: ignore[no-untyped-def]
+    """Does the pathway differ by group? (sections_moderation: PROCESS models 7 and 14)."""
+    try:
+        from .sections_moderation import pathway_by_group
+    except ImportError:  # pragma: no cover - module not shipped
+        return None
+    return pathway_by_group(ctx)  # type: ignore[no-any-return]

@@ -135,11 +135,11 @@ def classifier(ctx) -> Section:  # type: ignore[no-untyped-def]
                 tb["model"] = "features_plus_confounds"
                 t = pd.concat([t, tb], ignore_index=True)
         tables.append(_side_by_side(t, name))
-        if res.p_value is not None:
-            sec.p(f"{title}: permutation p of the mean AUC after confound regression = {res.p_value:.3g} "
-                  f"({cfg.n_permutations} label permutations within {res.permuted_within or 'the whole sample'}).")
         ran.append((name, title, covs, res))
         sec.subhead(title)
+        if res.p_value is not None:
+            sec.p(f"Permutation p of the mean AUC after confound regression = {res.p_value:.3g} "
+                  f"({cfg.n_permutations} label permutations within {res.permuted_within or 'the whole sample'}).")
         sec.figure(res.plot().figure, f"{title}: ROC curves over folds (mean in bold).")
         sec.figure(res.plot_signature().figure, f"{title}: feature weights and fold-to-fold stability.")
     if not tables:

@@ -53,6 +53,8 @@ def inputs(ctx: Any) -> Section:
                   caption="Each skipped analysis with its reason")
     else:
         sec.p("Every analysis of the report ran.")
+    if ctx.not_requested:
+        sec.p("Sections not requested by the study file ([report] sections): " + ", ".join(ctx.not_requested) + ".")
 
     sec.subhead("Validation log")
     notes = list(df.attrs.get("validation_log", rec.get("validation_log", [])))

@@ -358,10 +358,13 @@ def test_summary_tidy_vocabulary_and_plots(data) -> None:
     mres = quiet(moderation, data, X, "bmi", Y)
     assert all(tidy_column_ok(c) for c in mres.tidy().columns)
     assert "Johnson-Neyman" in mres.summary()
-    fig, axes = plt.subplots(1, 3)
+    fig, axes = plt.subplots(1, 4)
     assert mres.plot(ax=axes[0]) is axes[0]
     assert mres.plot(ax=axes[1], kind="jn") is axes[1]
     assert res.plot(ax=axes[2]) is axes[2]
+    assert res.plot_distribution(ax=axes[3], mediator=M, w_value="radicular") is axes[3]
+    assert "radicular" in axes[3].get_xlabel() and len(axes[3].patches) == 60
+    assert len(axes[1].get_lines()) >= 2  # conditional effect line and the JN boundaries
     plt.close(fig)
 
 

@@ -255,5 +255,12 @@ class ModeratedMediationResult(MediationResult):
 
         return plot_conditional_indirect(self, ax=ax, mediator=mediator, labels=labels)
 
+    def plot_distribution(self, ax: Any = None, term: str = "indirect", mediator: str | None = None,
+                          w_value: Any = None) -> Any:
+        """Histogram of one effect's bootstrap draws (``w_value`` picks the value of W); returns the Axes."""
+        from ..plots.moderation import plot_conditional_distribution
+
+        return plot_conditional_distribution(self, ax=ax, term=term, mediator=mediator, w_value=w_value)
+
 
 __all__ = ["MODERATED_COLUMNS", "ModeratedMediationResult"]

@@ -108,4 +108,27 @@ def plot_conditional_indirect(result: Any, ax: Any = None, mediator: str | None 
     return ax
 
 
-__all__ = ["plot_conditional_indirect", "plot_johnson_neyman", "plot_simple_slopes"]
+def plot_conditional_distribution(result: Any, ax: Any = None, term: str = "indirect", mediator: str | None = None,
+                                  w_value: Any = None, labels: Mapping[str, str] | None = None) -> Any:
+    """Histogram of one conditional effect's bootstrap draws with its estimate and interval; returns the Axes."""
+    ax = get_ax(ax)
+    i = result._find(term, mediator, w_value)
+    draws = result.draws[:, i]
+    row = result.tidy().iloc[i]
+    ax.hist(draws[np.isfinite(draws)], bins=60, color=PALETTE[0], alpha=0.6)
+    ax.axvline(row.estimate, color="black", lw=1.5, label=f"estimate {row.estimate:.3g}")
+    for v in (row.boot_conf_low, row.boot_conf_high):
+        ax.axvline(v, color=PALETTE[1], lw=1.2, ls="--")
+    ax.plot([], [], color=PALETTE[1], ls="--", label=f"{100 * result.conf_level:g}% {result.ci} CI "
+                                                      f"[{row.boot_conf_low:.3g}, {row.boot_conf_high:.3g}]")
+    ax.axvline(0.0, color="0.5", lw=0.8, ls=":")
+    lab = result_labels(result, labels)
+    wv = row.w_value
+    at = "" if wv is None or wv != wv else f" at {label_for(result.w, lab)} = {_w_text(wv)}"
+    ax.set_xlabel(f"{label_for(term, lab)}{at}")
+    ax.set_ylabel(f"count ({result.n_boot} resamples)")
+    ax.legend(fontsize=7, frameon=False)
+    return ax
+
+
+__all__ = ["plot_conditional_distribution", "plot_conditional_indirect", "plot_johnson_neyman", "plot_simple_slopes"]

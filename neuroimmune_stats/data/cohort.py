@@ -198,6 +198,8 @@ def merge_tables(checked: Mapping[str, ValidatedTable], how: str = "inner") -> p
                 f"'sub-' prefix, zero padding and case): {vt.source} has {ex_o}; {base.source} has {ex_p}. Check that "
                 "both files use the same subject IDs")))
             continue
+        log.append(f"{vt.source}: {n_hit} of {len(okeys)} subject IDs matched to {base.source} (ignoring a 'sub-' "
+                   "prefix, zero padding and case)")
         respelled = [(w, spelling[k]) for w, k, h in zip(owritten, okeys, hit, strict=True) if h and spelling[k] != w]
         if respelled:
             log.append(f"{vt.source}: {len(respelled)} subject ID(s) matched to {base.source} under another spelling "
@@ -248,6 +250,8 @@ def merge_tables(checked: Mapping[str, ValidatedTable], how: str = "inner") -> p
         dropped = [spelling[k] for k in part_keys if k not in present_in_all]
         record["excluded_by_merge"] = dropped
         _warn_ids(f"how='inner' leaves out {len(dropped)} subject(s) missing from a table", dropped)
+        if dropped:
+            log.append(f"how='inner' left out {len(dropped)} subject(s) missing from a table: {show_ids(dropped)}")
         frame = frame[frame.index.isin(present_in_all)]
     if len(frame) == 0:
         raise DataValidationError([Problem(base.source, None, "subject_id", "", (
@@ -264,6 +268,7 @@ def merge_tables(checked: Mapping[str, ValidatedTable], how: str = "inner") -> p
                 frame.loc[lab, suvr_cols] = np.nan
             _warn_ids(f"{len(ids)} low-affinity binder(s) (LAB, Thr/Thr) excluded from PET analyses "
                       "(PBR28 binding is not quantifiable)", ids)
+            log.append(f"SUVR set to missing for {len(ids)} low-affinity binder(s) (LAB): {show_ids(ids)}")
     for c in frame.columns:
         if isinstance(frame[c].dtype, pd.CategoricalDtype):
             frame[c] = frame[c].cat.remove_unused_categories()

@@ -286,7 +286,7 @@ def discover_inputs(folder: str | Path) -> InputDiscovery:
             decided[other.path] = FileUse(other.path, None, other.rows, other.subjects,
                                           f"also looks like the {role} table ({other.reason}), but "
                                           f"{best.path.name} was used; pass it explicitly to use it instead")
-    used_stems = {p.with_suffix("").name: r for r, p in tables.items()}
+    used_stems = {Path(p.name.removesuffix(".gz")).with_suffix("").name: r for r, p in tables.items()}
     for p in sidecars:
         owner = used_stems.get(p.with_suffix("").name)
         if owner is not None:

@@ -267,6 +267,14 @@ def test_output_checked_before_analyses(tmp_path: Path, capsys: pytest.CaptureFi
     assert code == 2 and "not a folder" in err
 
 
+def test_output_to_dev_null_is_written_in_place(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    only(monkeypatch, "data_summary")
+    code, _, err = run(capsys, "-o", os.devnull, "--config", str(study(tmp_path)))
+    assert code == 0, err
+    assert Path(os.devnull).is_char_device()
+
+
 def test_symlinked_output_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "precious.txt"
     target.write_text("keep me", encoding="utf-8")

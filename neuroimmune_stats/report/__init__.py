@@ -255,6 +255,8 @@ def check_output(output: str | Path) -> Path:
     if not parent.is_dir():
         raise SpecificationError(f"the output folder {str(parent)!r} is not a folder.")
     if p.exists() and not p.is_file():
+        if _is_stream(p):  # /dev/null, a named pipe: written in place
+            return p
         raise SpecificationError(f"the output {str(p)!r} exists and is not a regular file.")
     try:  # a real probe: permissions, read-only file systems and quotas all show here
         fd, probe = tempfile.mkstemp(prefix=".nis-probe-", dir=parent)
@@ -268,9 +270,21 @@ def check_output(output: str | Path) -> Path:
     return p
 
 
+def _is_stream(p: Path) -> bool:
+    import stat
+
+    mode = p.stat().st_mode
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
+
+
 def write_output(p: Path, text: str) -> Path:
     """Write ``text`` to ``p`` atomically (temporary file + rename: a symbolic link placed at ``p`` in
-    the meantime is replaced, never followed)."""
+    the meantime is replaced, never followed); a character device or pipe (``/dev/null``) is written
+    in place, never replaced."""
+    if p.exists() and not p.is_symlink() and _is_stream(p):
+        with open(p, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        return p
     fd, tmp = tempfile.mkstemp(prefix=".nis-report-", suffix=".html", dir=p.parent if str(p.parent) else ".")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import HealthCheck, example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 import neuroimmune_stats as nis  # noqa: E402
@@ -57,6 +57,12 @@ def _write(d: Path, name: str, data: bytes) -> Path:
 
 
 @SETTINGS
+@example(b",,,,\n,,,\n")
+@example(b'"')
+@example(b"\xff\xfe")
+@example(b"\x1f\x8b\x08\x00")
+@example(b"PK\x03\x04")
+@example(b"subject_id,subtype,protocol,tspo_genotype\nsub-,axial,1,HAB\n")
 @given(st.binary(max_size=400))
 def test_arbitrary_bytes_as_participants(data: bytes) -> None:
     with tempfile.TemporaryDirectory() as d:

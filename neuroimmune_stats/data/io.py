@@ -306,6 +306,8 @@ def _parse_text(text: str, label: str, suffix: str, notes: list[str], missing_va
         why = ("a field is longer than 131 072 characters (an opening quote that is never closed?)"
                if "field larger" in str(exc) else f"cannot be parsed ({exc})")
         return _fail(label, why, where)
+    if not records or not "".join(records[0]).strip(" ,;\t|"):
+        return _fail(label, "has no header: the file holds only blank lines or separators")
     header = [h.replace("\ufeff", "").strip() for h in records[0]]
     rows, lines = records[1:], starts[1:]
     n_head = len(header)

@@ -475,5 +475,13 @@ case("many_rows_error_at_the_end", {P: csv(P_HEAD, [*MANY[:-1], MANY[-1].replace
 case("many_errors_listed_and_counted", {P: csv(P_HEAD, [m.replace(",F,", ",Q,") for m in MANY[:400]])},
      err("and 200 more problems in this table", count=201))
 
+# --- found by probing after the fuzz (kept as cases) --------------------------------------------
+case("separator_only_file", {P: ",,,,\n,,,\n;;\n"}, err("has no header", "only blank lines or separators"))
+case("quoted_newline_in_header", {P: csv('"subject\nid",subtype,protocol,tspo_genotype,sex,age,bmi',
+                                         replace(P_ROWS, 0, ",40,", ",140,"))},
+     err("140 is above the maximum 100", line=3, column="age"))
+case("utf16_with_error_line", {P: b"\xff\xfe" + csv(P_HEAD, replace(P_ROWS, 2, "axial", "axail")).encode("utf-16-le")},
+     err('"axail" is not a known back pain subtype', line=4, column="subtype"))
+
 (HERE / "cases.json").write_text(json.dumps(CASES, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 print(f"{len(CASES)} cases written")

@@ -271,6 +271,14 @@ def to_docx(obj: Any, path: str | Path, labels: Mapping[str, str] | None = None)
 
     t = export_table(obj, labels)
     doc = Document()
+    if len(t.frame.columns) > 6:  # a wide table (Table 1 per protocol) gets a landscape page
+        from docx.enum.section import WD_ORIENT
+        from docx.shared import Cm
+
+        sec = doc.sections[0]
+        sec.orientation = WD_ORIENT.LANDSCAPE
+        sec.page_width, sec.page_height = sec.page_height, sec.page_width
+        sec.left_margin = sec.right_margin = Cm(1.5)
     if t.caption:
         cap = doc.add_paragraph()
         cap.add_run(t.caption).bold = True

@@ -225,6 +225,8 @@ def test_docx_reads_back_as_a_word_table(table1, tmp_path):
     # journal style: rules, no vertical lines
     xml = tab._tbl.xml
     assert "w:bottom" in xml and "w:left" not in xml and "w:insideV" not in xml
+    sec = doc.sections[0]
+    assert sec.page_width > sec.page_height  # ten columns: landscape
 
 
 def test_docx_of_a_result(fit, tmp_path):

@@ -24,7 +24,7 @@ sys.path.insert(0, str(HERE))
 from _timing import to_markdown  # noqa: E402
 
 FAMILIES = ("bench_models", "bench_mediation", "bench_moderation", "bench_bayes", "bench_classify", "bench_power",
-            "bench_harmonize", "bench_missing")
+            "bench_harmonize", "bench_missing", "bench_read_cohort")
 PACKAGES = ("neuroimmune-stats", "numpy", "scipy", "pandas", "statsmodels", "scikit-learn", "pymc", "arviz",
             "pingouin", "nilearn", "PyProcessMacro", "bambi", "neuroCombat", "nutpie", "joblib", "dask")
 

@@ -28,10 +28,10 @@ from ..design import (
     subject_ids,
 )
 from ..exceptions import InsufficientDataError, ResamplingWarning, SpecificationError
-from ..resampling import resample
 from .cv import CVDesign, FastModel, GeneralModel, PermutationStatistic
 from .fastlogit import is_fast_logistic
 from .harmonize import BATCH, FoldCombat
+from .permtest import run_permutations
 from .result import ClassifierResult
 
 WHAT = "evaluate_classifier"
@@ -124,6 +124,7 @@ def evaluate_classifier(
     *,
     permute_within: str | Sequence[str] | None = "covariates",
     harmonize: bool = False,
+    early_stop: int | None = None,
 ) -> ClassifierResult:
     """Cross-validated subtype classification with a confounds-only baseline and a permutation test.
 
@@ -168,6 +169,13 @@ def evaluate_classifier(
         preserved = the call's *factor* ``covariates`` other than ``protocol`` (never the target).
         Training and test rows are mapped with the fold's training estimates without reading their
         labels or covariates (see Notes). The permutations re-estimate ComBat in their own folds.
+    early_stop : int, optional
+        ``h``: stop the permutations early by the Besag–Clifford (1991) sequential rule, at the
+        ``h``-th permutation whose mean AUC is at least the observed one, with ``n_permutations`` as
+        the cap; ``None`` (default) draws all ``n_permutations``. The permutations are the same ones,
+        in the same order, as the fixed test's, so a run that never stops early gives its p-value.
+        ``h >= alpha * (n_permutations + 1)`` guarantees the same decision as the fixed test at level
+        ``alpha`` (e.g. ``h = 51`` for 0.05 with 1000 permutations; see Notes).
 
     Returns
     -------
@@ -210,8 +218,22 @@ def evaluate_classifier(
     cohorts in the tests); it is the conditional permutation idea of Berrett et al. (2020) with the
     confounds discretised.
 
+    Early stopping (``early_stop=h``, Besag & Clifford 1991): permutations are evaluated in draw
+    order until the ``h``-th exceedance; after ``L`` permutations the p-value is ``h / L``; with
+    fewer than ``h`` exceedances ``C`` among all ``P = n_permutations`` it is the fixed test's
+    ``(C + 1)/(P + 1)``. It is a valid p-value (``P(p <= u) <= u`` under the null at every
+    attainable ``u``), not an estimate needing correction. Error bound against the fixed test: a
+    stop at ``L < P`` means ``h`` of the first ``L`` permutations already exceed, so the full run
+    would have given ``p >= (h + 1)/(P + 1)``; both tests therefore reject at exactly the same
+    levels ``alpha <= h/(P + 1)``. Only large p-values stop early (after about ``h / p``
+    permutations, relative standard error about ``sqrt((1 - p)/h)``); a small p-value, where
+    precision matters, always runs to the cap and equals the fixed test's. ``n_permutations_drawn``
+    and ``permutation_rule`` of the result say what happened.
+
     References
     ----------
+    Besag J, Clifford P (1991). Sequential Monte Carlo p-values. Biometrika 78:301–304.
+
     Snoek L, Miletić S, Scholte HS (2019). How to control for confounds in decoding analyses of
     neuroimaging data. NeuroImage 184:741–760.
 
@@ -252,6 +274,8 @@ def evaluate_classifier(
     n_splits = _int_arg("n_splits", n_splits, 2)
     n_repeats = _int_arg("n_repeats", n_repeats, 1)
     n_permutations = _int_arg("n_permutations", n_permutations, 0)
+    if early_stop is not None:
+        early_stop = _int_arg("early_stop", early_stop, 1)
     if not isinstance(target, str):
         raise SpecificationError(f"{WHAT}: target must be one column name; got {target!r}.")
     target = resolve_columns(data, target, what=f"{WHAT} target")[0]
@@ -331,15 +355,13 @@ def evaluate_classifier(
             base_model = GeneralModel(base, pd.DataFrame(Cm, columns=cov_names), [], cv)
         baseline = base_model.run(y01[None, :], detail=True)
 
-    null = p_value = None
+    null = p_value = run = None
     observed_stat = float(obs["stat"])
     if n_permutations:
         _check_arrangements(blocks, y01, blocks_desc)
-        null = resample(
-            PermutationStatistic(model, y01), n, n_permutations, kind="permutation",
-            strata=blocks, seed=perm_seed, n_jobs=n_jobs,
-        )
-        p_value = float((np.sum(null >= observed_stat) + 1) / (n_permutations + 1))
+        run = run_permutations(PermutationStatistic(model, y01), observed_stat, n, n_permutations,
+                               strata=blocks, seed=perm_seed, n_jobs=n_jobs, early_stop=early_stop)
+        null, p_value = run.null, run.p_value
 
     return ClassifierResult(
         features=feats, target=target, covariates=covs, classes=classes, y01=y01,
@@ -350,7 +372,8 @@ def evaluate_classifier(
         n_permutations=n_permutations, stratify_by=strat_col[0] if strat_col else None,
         permuted_within=blocks_desc,
         fast_path=fast, estimator=base, ids=subject_ids(frame).to_numpy(), fold_ids=cv.folds(y01)[0],
-        harmonized=harmonize, seed=seed,
+        harmonized=harmonize, seed=seed, early_stop=early_stop,
+        n_permutations_drawn=run.n_drawn if run else 0, permutation_rule=run.rule() if run else None,
     )
 
 

@@ -37,6 +37,9 @@ class ClassifierResult(Result):
     fold_ids : ndarray (n_repeats, n), the test fold of every subject in every repeat
     permuted_within : str or None, the exchangeability blocks of the label permutations
     harmonized : bool, whether ComBat on protocol ran inside each training fold
+    early_stop : int or None, ``h`` of the Besag–Clifford early stopping (None: fixed-size test)
+    n_permutations_drawn : int, permutations actually evaluated (``n_permutations`` is the cap)
+    permutation_rule : str or None, a methods sentence on the permutation test and its stopping rule
     """
 
     #: tidy columns beyond the broom vocabulary (declared for the result contract)
@@ -66,6 +69,14 @@ class ClassifierResult(Result):
     permuted_within: str | None = None
     harmonized: bool = False
     seed: Any = None
+    early_stop: int | None = None
+    n_permutations_drawn: int = 0
+    permutation_rule: str | None = None
+
+    @property
+    def stopped_early(self) -> bool:
+        """True when the sequential rule stopped before ``n_permutations``."""
+        return self.early_stop is not None and 0 < self.n_permutations_drawn < self.n_permutations
 
     @property
     def models(self) -> list[str]:
@@ -171,9 +182,13 @@ class ClassifierResult(Result):
         ]
         if self.p_value is not None:
             within = f", permuted within {self.permuted_within}" if self.permuted_within else ""
+            drawn = (f"{self.n_permutations} permutations" if self.early_stop is None else
+                     f"{self.n_permutations_drawn} of at most {self.n_permutations} permutations, Besag-Clifford "
+                     f"early stopping at {self.early_stop} exceedances"
+                     + (", stopped early" if self.stopped_early else ", ran to the cap"))
             lines.append(
                 f"Permutation test of mean AUC {self.observed_auc:.3f}: p = {format_p(self.p_value)} "
-                f"({self.n_permutations} permutations{within})"
+                f"({drawn}{within})"
             )
         else:
             lines.append("Permutation test skipped (n_permutations=0).")

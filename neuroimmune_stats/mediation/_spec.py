@@ -7,6 +7,7 @@ equation by OLS on the full sample (the point estimates, SEs, t and p of the pat
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from .. import design as _design
-from ..design import ID_COLUMN, Frame, as_list, covariate_matrix, model_frame, resolve_columns
+from ..design import ID_COLUMN, Frame, as_list, covariate_matrix, model_frame, resolve_columns, warn_excluded
 from ..exceptions import InsufficientDataError, SpecificationError
 
 WHAT = "mediate"
@@ -164,6 +165,17 @@ def resolve_roles(data: pd.DataFrame, x: str, m: Any, y: str, what: str = WHAT) 
     return mediators, roles
 
 
+def _package_depth() -> int:
+    """Frames of this package on the stack above (and including) the caller of this function."""
+    f = inspect.currentframe()
+    f = f.f_back if f is not None else None
+    depth = 0
+    while f is not None and str(f.f_globals.get("__name__", "")).startswith("neuroimmune_stats"):
+        depth += 1
+        f = f.f_back
+    return depth
+
+
 @dataclass
 class Base:
     """The model frame of a mediation call: roles, complete cases, covariate columns."""
@@ -200,8 +212,11 @@ def model_base(
     data.attrs = {}
     frame = model_frame(
         data, what=what, roles={"x": x, "m": mediators, "y": y, **extra, "covariates": all_cov},
-        numeric=("x", "m", "y"), min_n=1, warn=True,
+        numeric=("x", "m", "y"), min_n=1, warn=False,
     )
+    # the call's one exclusion warning, attributed to the user's line (not to this module)
+    warn_excluded(what, frame.excluded_ids, frame.n, list(frame.data.columns.drop(ID_COLUMN, errors="ignore")),
+                  stacklevel=1 + _package_depth())
     raw_roles = np.column_stack([frame.numeric(c) for c in roles])
     cmat, cnames = covariate_matrix(frame.data, all_cov, what=what)
     # columns each covariate expanded into

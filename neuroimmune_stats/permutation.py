@@ -148,11 +148,12 @@ class PermutationResult(Result):
             ax.axvline(crit, color="black", ls="--", lw=1.2, label=f"FWE {alpha:g} critical value {crit:.2f}")
         obs = np.abs(self.table["statistic"].to_numpy(float))
         top = np.sort(obs)[::-1][:50]
-        ax.plot(top, np.zeros_like(top), "|", color=GROUP_COLOURS[1], ms=14, mew=1.5,
+        ax.plot(top, np.zeros_like(top), "|", color=GROUP_COLOURS[1], ms=14, mew=1.5, clip_on=False,
                 label=f"observed {name}" + (" (50 largest)" if obs.size > 50 else ""))
         ax.set_xlabel(f"maximum {name} over {len(self.table)} outcome(s): {self.term}")
         ax.set_ylabel("density")
-        ax.legend(frameon=False, fontsize=8)
+        ax.legend(frameon=False, fontsize=8, loc="upper right")
+        ax.set_ylim(0, ax.get_ylim()[1] * 1.25)  # room for the legend above the histogram
         return ax
 
 

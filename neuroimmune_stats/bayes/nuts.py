@@ -68,6 +68,9 @@ STAT_NAMES = ("acceptance_rate", "diverging", "tree_depth", "n_steps", "energy",
 def sample_design(design: BayesDesign, eq_priors: list[EquationPrior], likelihood: str, draws: int, tune: int,
                   chains: int, seed: np.random.SeedSequence) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Posterior draws ``(chains, draws, ...)`` in the exact path's layout, and the sample statistics."""
+    from .._optional import require
+
+    require("numba", purpose="bayes_mediate(method='nuts')")
     from ._nuts import run_chain, windows
 
     eqs = [*design.mediator_eqs, design.outcome_eq]

@@ -113,6 +113,60 @@ def mediation() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def harmonize() -> pd.DataFrame:
+    """ComBat (R ``sva::ComBat(dat, batch, mod, par.prior)``) on sva's bladder data, every value."""
+    fix = _fixture("combat")["bladder"]
+    df = pd.read_csv(REF / "combat_bladder_input.csv")
+    rows = []
+    for key, parametric in (("parametric", True), ("nonparametric", False)):
+        out = nis.harmonize(df, fix["genes"], batch="batch", covariates=["cancer"], parametric=parametric)
+        rows += _rows(f"ComBat {key} (sva)", "harmonised value", out[fix["genes"]].to_numpy(), np.array(fix[key]))
+    return pd.DataFrame(rows)
+
+
+def missing() -> pd.DataFrame:
+    """Rubin's rules with Barnard–Rubin df (R ``mice::pool``) on R's own 20 imputations."""
+    from neuroimmune_stats.missing import ImputedData
+    from neuroimmune_stats.missing.pool import pool_lm
+
+    ref = _fixture("mice")
+    long = pd.read_csv(REF / "mice_imputations.csv", dtype={"subject_id": str})
+    inp = pd.read_csv(REF / "mice_input.csv", dtype={"subject_id": str})
+
+    def prep(d: pd.DataFrame) -> pd.DataFrame:
+        d = d.copy()
+        d["protocol"] = pd.Categorical(d["protocol"])
+        return d
+
+    imp = ImputedData.from_frames([prep(g.drop(columns=".imp").reset_index(drop=True))
+                                   for _, g in long.groupby(".imp")], data=prep(inp))
+    rows = []
+    for key, formula in (("lm_fss", "fss ~ subtype + suvr_s1 + protocol"),
+                         ("lm_conn", "conn_s1__thalamus ~ fss + paindetect + age + tspo_genotype")):
+        td = pool_lm(formula, imp).tidy()
+        for col in ("estimate", "std_error", "df", "p_value", "fmi"):
+            rows += _rows("pooled lm (mice::pool)", col, td[col], ref[key][col])
+    return pd.DataFrame(rows)
+
+
+def planning() -> pd.DataFrame:
+    """Exact power (R ``pwr::pwr.f2.test``, ``pwr::pwr.r.test``) on the fixture grids."""
+    from neuroimmune_stats.planning import power_ancova, power_correlation
+
+    ref = _fixture("power_pwr")
+    rows = []
+    f2 = pd.DataFrame(ref["f2"])
+    got = [power_ancova(r.f, n=int(r.n), groups=int(r.groups), covariates=int(r.covariates),
+                        covariate_r2=r.covariate_r2, alpha=r.alpha).power for r in f2.itertuples()]
+    rows += _rows("ANCOVA (pwr.f2.test)", "power", got, f2["power"])
+    rg = pd.DataFrame(ref["r"])
+    alt = {"two.sided": "two-sided"}
+    got = [power_correlation(r.r, n=int(r.n), alpha=r.alpha, alternative=alt.get(r.alternative, r.alternative)).power
+           for r in rg.itertuples()]
+    rows += _rows("correlation (pwr.r.test)", "power", got, rg["power"])
+    return pd.DataFrame(rows)
+
+
 def summarise(diffs: pd.DataFrame) -> pd.DataFrame:
     """Per family and quantity: values compared and the largest absolute difference."""
     out = diffs.groupby(["family", "quantity"], sort=False)["abs_diff"].agg(compared="size", max_abs_diff="max")

@@ -116,7 +116,7 @@ def test_every_vignette_page_has_its_figures_and_outputs(site, vignette):
 
 
 def test_methods_pages_show_the_r_comparisons(site):
-    for name in ("table1", "models", "correlation", "multiplicity", "mediation"):
+    for name in ("table1", "models", "correlation", "multiplicity", "mediation", "harmonize", "missing", "planning"):
         page = _page(site / "methods" / f"{name}.html")
         assert page.imgs, f"methods/{name}: no agreement figure"
         text = "".join(page.text)

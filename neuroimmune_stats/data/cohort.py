@@ -269,9 +269,9 @@ def merge_tables(checked: Mapping[str, ValidatedTable], how: str = "inner") -> p
             _warn_ids(f"{len(ids)} low-affinity binder(s) (LAB, Thr/Thr) excluded from PET analyses "
                       "(PBR28 binding is not quantifiable)", ids)
             log.append(f"SUVR set to missing for {len(ids)} low-affinity binder(s) (LAB): {show_ids(ids)}")
-    for c in frame.columns:
-        if isinstance(frame[c].dtype, pd.CategoricalDtype):
-            frame[c] = frame[c].cat.remove_unused_categories()
+    for name, dtype in frame.dtypes.items():
+        if isinstance(dtype, pd.CategoricalDtype):
+            frame[name] = frame[name].cat.remove_unused_categories()
     record["validation_log"] = log
     record["units"] = units
     frame.attrs[ATTRS_KEY] = freeze(record)

@@ -333,9 +333,8 @@ def _check_variable_block(raw: RawTable, schema: TableSchema, table: str, writte
     if len(block) < 2:
         return {}
     n = len(raw.frame)
-    cells: list[object] = []
-    for c in block:
-        cells.extend(raw.frame[c].tolist())
+    pos = {c: j for j, c in enumerate(raw.frame.columns)}
+    cells: list[object] = raw.frame.iloc[:, [pos[c] for c in block]].to_numpy().T.ravel().tolist()
     template = FieldSpec(**{**schema.variable.__dict__, "name": "*"})
     spec, plausible = _numeric_options(table, template, None, suvr_range, connectivity_scale)
     values = _check_number(raw, spec, cells, np.tile(raw.lines, len(block)), problems, plausible, notes=notes,

@@ -101,10 +101,16 @@ class Result(ABC):
     # --- manuscript exports (issue 18): display strings from neuroimmune_stats.format, rendered by
     # neuroimmune_stats.export; a result changes what it exports by overriding _export_table
     def _export_table(self, labels: dict[str, str] | None = None) -> Any:
-        """Display table (DataFrame of strings, or an ``export.ExportTable``): the formatted tidy frame."""
+        """Display table (DataFrame of strings, or an ``export.ExportTable``): the formatted tidy frame.
+
+        A result names its test statistic in the header by a class attribute ``statistic_label``
+        (e.g. ``"t"``, ``"F"``, ``"z"``); ``labels`` still wins.
+        """
         from .format import format_frame
 
-        return format_frame(self.tidy(), labels, conf_level=getattr(self, "conf_level", None))
+        stat = getattr(self, "statistic_label", None)
+        lab = {**({"statistic": str(stat)} if stat else {}), **dict(labels or {})}
+        return format_frame(self.tidy(), lab, conf_level=getattr(self, "conf_level", None))
 
     def _export_caption(self) -> str | None:
         """Table title: the call, else the first line of the summary."""

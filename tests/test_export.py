@@ -118,6 +118,15 @@ def test_labels_stored_on_a_result_are_used_unless_overridden(fit):
     assert "Other: radicular" in res.to_markdown(labels={"subtype": "Other"})
 
 
+def test_a_result_names_its_statistic(fit):
+    import copy
+
+    res = copy.copy(fit)
+    res.statistic_label = "t"
+    assert res.to_markdown().splitlines()[0] == "| Term | Estimate | SE | t | p | 95% CI |"
+    assert "| Wald |" in res.to_markdown(labels={"statistic": "Wald"}).splitlines()[0] + "|"
+
+
 def test_labels_from_the_frame_attrs(example):
     df = example.copy()
     df.attrs["labels"] = {"subtype": "Back-pain subtype"}

@@ -34,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=int, help="root seed for every resampling step")
     r.add_argument("--strict", action="store_true",
                    help="exit 2 when a file is unused, an analysis is skipped or a subject is unmatched")
-    r.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
+    r.add_argument("--quiet", action="store_true", help="no progress bar (skips are still named on stderr)")
     r.add_argument("-v", "--verbose", action="store_true", help="print the time of every section")
     return p
 
@@ -68,14 +68,14 @@ def _report(args: argparse.Namespace) -> int:
             _say(f"error: {msg}")
             return 2
     elapsed = time.perf_counter() - t0
-    if not args.quiet:
-        for s in run.skipped:
-            _say(f"skipped: {s}")
-        for f in run.unused_files:
-            _say(f"unused file: {f}")
-        for table, ids in run.unmatched.items():
-            shown = ", ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
-            _say(f"unmatched subjects ({table}): {shown}")
+    # skips, unused files and unmatched subjects are always said, --quiet or not
+    for s in run.skipped:
+        _say(f"skipped: {s}")
+    for f in run.unused_files:
+        _say(f"unused file: {f}")
+    for table, ids in run.unmatched.items():
+        shown = ", ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
+        _say(f"unmatched subjects ({table}): {shown}")
     if args.verbose:
         for text in run.warnings:
             _say(f"warning: {text}")

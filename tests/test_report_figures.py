@@ -55,17 +55,18 @@ def test_adjusted_values_markers_and_table_p() -> None:
     assert markers[0] != markers[1]  # triangle vs circle
     title = ax.get_title(loc="left")
     assert "partial r = 0.43" in title and "p = 0.025 (bonferroni-corrected)" in title and "n = 12" in title
-    assert ax.get_xlabel() == "suvr_s1 (adjusted)" and ax.get_ylabel() == "fss (adjusted)"
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["protocol 1", "protocol 2"]
+    assert ax.get_xlabel() == "S1 SUVR (adjusted)" and ax.get_ylabel() == "Fibromyalgia Survey Score (0–31) (adjusted)"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Protocol 1", "Protocol 2"]
     plt.close(ax.figure)
 
 
 def test_uncorrected_p_is_not_called_corrected_and_raw_values() -> None:
     res = FakeCorrelation(correction=None)
+    res.labels = {"fss": "stored label", "suvr_s1": "S1 (stored)"}  # type: ignore[attr-defined]
     ax = plot_correlation(res, adjusted=False, labels={"fss": "FSS (0–31)"})
     assert "p = 0.013" in ax.get_title(loc="left") and "corrected" not in ax.get_title(loc="left")
     assert np.allclose(_points(ax)[0][:, 0], res._data["x"])
-    assert ax.get_ylabel() == "FSS (0–31)"
+    assert ax.get_ylabel() == "FSS (0–31)" and ax.get_xlabel() == "S1 (stored)"  # labels= over stored
     plt.close(ax.figure)
 
 
@@ -73,7 +74,7 @@ def test_either_orientation_and_unknown_pair() -> None:
     res = FakeCorrelation()
     ax = plot_correlation(res, x="fss", y="suvr_s1")  # stored as (suvr_s1, fss): axes swap
     assert np.allclose(_points(ax)[0][:, 0], res._data["y_adjusted"])
-    assert ax.get_xlabel() == "fss (adjusted)"
+    assert ax.get_xlabel() == "Fibromyalgia Survey Score (0–31) (adjusted)"
     plt.close(ax.figure)
     with pytest.raises(SpecificationError, match=r"no pair \(bpi, fss\)"):
         plot_correlation(res, x="bpi", y="fss")
@@ -87,7 +88,7 @@ def test_hostile_levels_and_labels_render_as_text() -> None:
     buf = io.BytesIO()
     ax.figure.savefig(buf, format="png")  # mathtext would raise ValueError on \foo
     assert buf.getvalue()[:4] == b"\x89PNG"
-    assert ax.get_legend().get_texts()[0].get_text() == r"protocol $\foo$"
+    assert ax.get_legend().get_texts()[0].get_text() == r"Protocol $\foo$"
     assert ax.get_xlabel().startswith(r"$\bar{x}$")
     plt.close(ax.figure)
 

@@ -77,7 +77,8 @@ def plot_correlation(
         A column of ``pair_data`` (e.g. ``"protocol"``): one marker per level, triangle for the first
         level and circle for the second, as in the paper.
     labels : mapping, optional
-        Display labels by column name.
+        Display labels by column name, over those stored on the result (sidecar ``LongName``) and the
+        package's readable names (``suvr_s1`` → "S1 SUVR").
 
     Returns
     -------
@@ -89,7 +90,7 @@ def plot_correlation(
     >>> res = nis.correlate(nis.simulate_cohort(seed=1), "suvr_s1", "fss", covariates="protocol")
     >>> ax = plot_correlation(res, x="fss", y="suvr_s1", marker_by="protocol")
     >>> ax.get_xlabel(), ax.get_ylabel()
-    ('fss (adjusted)', 'suvr_s1 (adjusted)')
+    ('Fibromyalgia Survey Score (0–31) (adjusted)', 'S1 SUVR (adjusted)')
     """
     table = result.tidy()
     row, flipped = _row(table, x, y)
@@ -102,7 +103,9 @@ def plot_correlation(
     xs = data[col["y"] if flipped else col["x"]].to_numpy(dtype=float)
     ys = data[col["x"] if flipped else col["y"]].to_numpy(dtype=float)
     ok = np.isfinite(xs) & np.isfinite(ys)
-    lab = dict(labels or {})
+    from ..format import label_for, result_labels
+
+    merged = result_labels(result, labels)  # stored on the result (sidecar LongName), then labels=
     ax = get_ax(ax)
     marks = None
     if marker_by is not None:
@@ -121,7 +124,7 @@ def plot_correlation(
                 continue
             ax.scatter(xs[sel], ys[sel], marker=PROTOCOL_MARKERS[j % len(PROTOCOL_MARKERS)],
                        color=GROUP_COLOURS[j % len(GROUP_COLOURS)], s=30, alpha=0.85, edgecolors="none",
-                       label=f"{lab.get(str(marker_by), str(marker_by))} {level}")
+                       label=f"{label_for(marker_by, merged)} {level}")
         legend = ax.legend(frameon=False, fontsize="small", loc="lower right")
         for t in legend.get_texts():
             t.set_parse_math(False)
@@ -135,8 +138,8 @@ def plot_correlation(
     ax.set_title(f"{r_name} = {float(row['r']):.2f}, n = {int(row['n'])}\n{_p_text(row, correction)}",
                  loc="left", fontsize="small", parse_math=False)
     suffix = " (adjusted)" if adjusted and covs else ""
-    ax.set_xlabel(f"{lab.get(hx, hx)}{suffix}", parse_math=False)
-    ax.set_ylabel(f"{lab.get(hy, hy)}{suffix}", parse_math=False)
+    ax.set_xlabel(f"{label_for(hx, merged)}{suffix}", parse_math=False)
+    ax.set_ylabel(f"{label_for(hy, merged)}{suffix}", parse_math=False)
     return ax
 
 

@@ -78,6 +78,7 @@ class _FamilyPair:
     def __init__(self, result: Any, row: pd.Series, correction: str) -> None:
         self._result, self._row, self.correction = result, row, correction
         self.covariates = list(getattr(result, "covariates", None) or _frame(result).attrs.get("covariates", []))
+        self.labels = dict(getattr(result, "labels", None) or {})
 
     def tidy(self) -> pd.DataFrame:
         return pd.DataFrame([self._row])
@@ -228,8 +229,10 @@ def roi_harmonized(ctx) -> Section | None:  # type: ignore[no-untyped-def]
     except ImportError:  # pragma: no cover - module not shipped
         return None
     cfg = ctx.config
-    if "protocol" in ctx.data.columns and ctx.data["protocol"].nunique() < 2:
-        sec = Section("roi_harmonized", "ROI group models after ComBat harmonisation (sensitivity)")
+    sec = Section("roi_harmonized", "ROI group models after ComBat harmonisation (sensitivity)")
+    if not ctx.require(sec, "ComBat harmonisation", cfg.group, *cfg.roi_outcomes, "protocol"):
+        return sec
+    if ctx.data["protocol"].nunique() < 2:
         return ctx.skip(sec, "ComBat harmonisation", "a single protocol: there is nothing to harmonise",
                         "cannot run on these data")
     sec = harmonized_roi_models(ctx.data, cfg, results=ctx.results, methods=ctx.methods)

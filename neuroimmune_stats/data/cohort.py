@@ -272,6 +272,10 @@ def merge_tables(checked: Mapping[str, ValidatedTable], how: str = "inner") -> p
     for name, dtype in frame.dtypes.items():
         if isinstance(dtype, pd.CategoricalDtype):
             frame[name] = frame[name].cat.remove_unused_categories()
+            cats = list(frame[name].cat.categories)
+            if len(cats) == 1:
+                log.append(f"column {name!r} has a single level ({cats[0]}) after merging: analyses that compare "
+                           "or adjust for it cannot use it")
     record["validation_log"] = log
     record["units"] = units
     frame.attrs[ATTRS_KEY] = freeze(record)

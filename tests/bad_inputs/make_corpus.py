@@ -483,5 +483,9 @@ case("quoted_newline_in_header", {P: csv('"subject\nid",subtype,protocol,tspo_ge
 case("utf16_with_error_line", {P: b"\xff\xfe" + csv(P_HEAD, replace(P_ROWS, 2, "axial", "axail")).encode("utf-16-le")},
      err('"axail" is not a known back pain subtype', line=4, column="subtype"))
 
+case("single_protocol_site", {P: csv(P_HEAD, [r.replace(",2,", ",1,") for r in P_ROWS])},
+     {"accept": {"protocol": {"sub-04": "1"}}, "categories": {"protocol": [1]}, "log": "'protocol' has a single level",
+      "quiet": True})
+
 (HERE / "cases.json").write_text(json.dumps(CASES, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 print(f"{len(CASES)} cases written")

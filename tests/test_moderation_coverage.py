@@ -5,6 +5,10 @@ interval excludes 0) when W moderates nothing.
 The unmarked tests are small versions (run in CI); the ``slow`` ones are the full simulation
 (``pytest -m slow tests/test_moderation_coverage.py``). Acceptance bands are ±3 binomial Monte
 Carlo standard errors around the nominal rate.
+
+Full run (2026-12-02, 1000 replicates, 2000 resamples each): coverage of the index 0.944 (percentile)
+and 0.946 (BC) at n = 150; type I error at n = 120 with no moderation 0.044 (percentile) / 0.053 (BC)
+for a numeric W and 0.054 / 0.066 for a two-level factor W (indirect_difference).
 """
 
 from __future__ import annotations

@@ -50,12 +50,13 @@ class _FreedmanLane:
 
     def stats_from(self, A: np.ndarray, sl: slice) -> np.ndarray:
         """Statistics ``(k, b)`` from ``A = W[P⁻¹]ᵀ R`` of shape ``(k, c, b)``."""
-        ss = np.einsum("kcm,kcm->km", A, A)
-        rss = np.maximum(self.rss0[sl] - ss, 1e-300)
-        if self.d == 1:
-            out = np.abs(A[:, self.q, :])
-            out /= np.sqrt(rss * (1.0 / self.df))
-            return out
+        rss = self.rss0[sl] - np.einsum("kcm,kcm->km", A, A)
+        np.maximum(rss, 1e-300, out=rss)
+        if self.d == 1:  # |t| = sqrt(df · S² / rss), with the square root taken in place
+            out = np.square(A[:, self.q, :])
+            out /= rss
+            out *= self.df
+            return np.sqrt(out, out=out)
         S = A[:, self.q:, :]
         return (np.einsum("kdm,kdm->km", S, S) / self.d) / (rss / self.df)
 

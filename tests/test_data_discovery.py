@@ -68,7 +68,7 @@ def test_sidecar_listed_with_its_table_and_unreadable_files_named(tmp_path: Path
     assert by_name["participants.json"].role == "participants"
     assert "sidecar" in by_name["participants.json"].reason
     assert by_name["other.json"].role is None
-    assert by_name["scan_log.csv"].role is None
+    assert by_name["scan_log.csv"].role is None and "Excel" in by_name["scan_log.csv"].reason
     assert "sub-folders" in by_name["sub"].reason
 
 
@@ -90,4 +90,18 @@ def test_read_cohort_attrs_log_and_unmatched(tmp_path: Path) -> None:
         df = nis.read_cohort(**discover_inputs(d).tables)
     assert isinstance(df.attrs["validation_log"], list)
     assert all(isinstance(n, str) for n in df.attrs["validation_log"])
-    assert [i.removeprefix("sub-") for i in df.attrs["unmatched_ids"]["suvr"]] == ["999"]
+    assert df.attrs["unmatched_ids"]["suvr"] == ["sub-999"]          # as the file wrote it
+    assert any("54 of 55 subject IDs matched" in n for n in df.attrs["validation_log"])
+
+
+def test_gzipped_table_and_its_sidecar(tmp_path: Path) -> None:
+    import gzip
+
+    d = _site(tmp_path, {"participants": "participants.csv"})
+    (d / "pbr28_suvr.csv.gz").write_bytes(gzip.compress((example_dir() / "suvr.csv").read_bytes()))
+    (d / "pbr28_suvr.json").write_text('{"s1": {"LongName": "S1 cortex"}}')
+    found = discover_inputs(d)
+    assert found.tables["suvr"].name == "pbr28_suvr.csv.gz"
+    assert next(f for f in found.files if f.path.name == "pbr28_suvr.json").role == "suvr"
+    df = nis.read_cohort(**found.tables)
+    assert df.attrs["labels"]["suvr_s1"] == "S1 cortex"

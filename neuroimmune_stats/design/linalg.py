@@ -51,10 +51,12 @@ def aliased_columns(X: np.ndarray, tol: float = RANK_TOL) -> list[int]:
     return out
 
 
-def check_rank(X: np.ndarray, names: Sequence[str], *, what: str, drop: bool = False) -> list[int]:
+def check_rank(X: np.ndarray, names: Sequence[str], *, what: str, drop: bool = False,
+               can_drop: bool = False) -> list[int]:
     """Indices of the columns to keep; raise :class:`RankDeficiencyError` naming aliased columns.
 
-    With ``drop=True`` the aliased columns are dropped with a :class:`RankDeficiencyWarning`.
+    With ``drop=True`` the aliased columns are dropped with a :class:`RankDeficiencyWarning`;
+    ``can_drop`` says the caller offers ``drop_aliased=True`` (the message then suggests it).
     Also refuses designs with at least as many columns as rows.
 
     Examples
@@ -77,7 +79,7 @@ def check_rank(X: np.ndarray, names: Sequence[str], *, what: str, drop: bool = F
     if not drop:
         raise RankDeficiencyError(
             f"{what}: the design is rank deficient; column(s) {shown} are constant or collinear with earlier "
-            "terms among the complete cases. Remove the term(s) or pass drop_aliased=True.")
+            "terms among the complete cases. Remove the term(s)" + (" or pass drop_aliased=True." if can_drop else "."))
     warnings.warn(f"{what}: dropped aliased column(s) {shown} (constant or collinear).",
                   RankDeficiencyWarning, stacklevel=3)
     return [j for j in range(p) if j not in bad]

@@ -92,8 +92,17 @@ class CVDesign:
         return fold_assignment(self.codes(Y), self.u, self.n_splits)
 
 
+#: memory budget of one (label rows × n × p) feature copy in :class:`FastModel` (rows are split to fit)
+FEATURE_BYTES = 16 * 2**20
+
+
 class FastModel:
-    """Batched L2 logistic regression over permutations, fold by fold."""
+    """Batched L2 logistic regression over permutations, fold by fold.
+
+    The label rows are processed in groups small enough that one (rows, n, p) copy of the adjusted
+    features stays within :data:`FEATURE_BYTES`, so memory is bounded whatever ``p`` and the number of
+    permutations; rows are independent fits, so the grouping never changes the numbers.
+    """
 
     def __init__(self, F: np.ndarray, D: np.ndarray | None, C: float, cv: CVDesign,
                  harmonizer: FoldCombat | None = None):
@@ -102,6 +111,9 @@ class FastModel:
 
     def run(self, Y: np.ndarray, detail: bool = False) -> Any:
         Y = np.atleast_2d(np.asarray(Y, dtype=float))
+        rows_fit = max(1, FEATURE_BYTES // (8 * self.F.shape[0] * self.F.shape[1]))
+        if not detail and Y.shape[0] > rows_fit:
+            return np.concatenate([self.run(Y[s:s + rows_fit]) for s in range(0, Y.shape[0], rows_fit)])
         folds = self.cv.folds(Y)
         aucs = np.zeros(Y.shape[0])
         rows, oof, coefs = [], [], []

@@ -73,6 +73,14 @@ def _binary_target(frame: pd.DataFrame, target: str, n_splits: int) -> tuple[np.
     return y01, (levels[0], levels[1])
 
 
+def _feature_matrix(frame: pd.DataFrame, feats: list[str]) -> np.ndarray:
+    """The features as one float array; plain numeric columns in one block (10,000 columns in milliseconds)."""
+    sub = frame[feats]
+    if all(isinstance(t, np.dtype) and t.kind in "fiu" for t in sub.dtypes):
+        return sub.to_numpy(dtype=float)
+    return np.column_stack([numeric_column(frame, c, what=f"{WHAT} features") for c in feats])
+
+
 def _permutation_blocks(frame: pd.DataFrame, cols: list[str]) -> tuple[np.ndarray | None, str | None]:
     """Exchangeability blocks: level combinations of ``cols`` (numeric ones cut at quantiles)."""
     if not cols:
@@ -307,7 +315,7 @@ def evaluate_classifier(
     used = list(dict.fromkeys([target, *feats, *covs, *strat_col, *within, *batch_col]))
     frame, cc = complete_cases(data, used, min_n=2 * n_splits, what=WHAT, warn=True)
     y01, classes = _binary_target(frame, target, n_splits)
-    F = np.column_stack([numeric_column(frame, c, what=f"{WHAT} features") for c in feats])
+    F = _feature_matrix(frame, feats)
     const = [c for c, col in zip(feats, F.T, strict=True) if np.ptp(col) == 0]
     if const:
         raise SpecificationError(

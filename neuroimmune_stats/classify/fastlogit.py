@@ -11,6 +11,16 @@ of a permutation test share one design matrix, so one Newton step for all of the
 batched matrix products and one batched ``solve``; this is where the speed of
 :func:`~neuroimmune_stats.classify.evaluate_classifier` comes from.
 
+Wide data (more features than subjects, ``p > n``) are fitted in the *row space* of the training
+rows instead: the minimiser satisfies ``beta = -C * sum_i w_i (mu_i - y_i) x_i``, so it lies in the
+span of the training rows, and with an orthonormal basis ``V`` of that span (from the eigenvectors of
+the ``n x n`` Gram matrix of the training rows) ``beta = V gamma`` gives the same objective with
+``||beta|| = ||gamma||``. The Newton solve then works with ``n + 1`` unknowns instead of ``p + 1``:
+time linear in ``p`` and memory ``O(n p + n^2)`` per fit instead of ``O(p^2)`` (10,000 features:
+a few MB instead of 0.8 GB per fit, or 17 GB for the packed Hessian of the shared-design solver).
+The minimiser is unique, so both forms give the same coefficients (tested to 1e-8, and the same
+AUCs to 1e-10).
+
 Examples
 --------
 >>> import numpy as np
@@ -56,6 +66,15 @@ def is_fast_logistic(estimator: Any) -> bool:
         and np.isfinite(c)
         and c > 0
     )
+
+
+#: eigenvalues of the training Gram matrix below this fraction of the largest span no direction
+RANK_TOL = 1e-10
+
+
+def use_row_space(n: int, p: int) -> bool:
+    """True when the row-space (kernel) form is the smaller problem: more features than rows."""
+    return p > n
 
 
 _DEPTH = [0]
@@ -120,6 +139,17 @@ def fit_l2_logistic(
     X = np.asarray(X, dtype=float)
     Y = np.asarray(Y, dtype=float)
     n, p = X.shape
+    if use_row_space(n, p):  # beta = V gamma with V an orthonormal basis of the rows (thin SVD)
+        _, sv, Vt = np.linalg.svd(X, full_matrices=False)
+        Vt = Vt[sv > np.sqrt(RANK_TOL) * max(float(sv.max(initial=0.0)), np.finfo(float).tiny)]
+        gamma, b0 = _fit_shared(X @ Vt.T, Y, C, tol, max_iter)
+        return gamma @ Vt, b0
+    return _fit_shared(X, Y, C, tol, max_iter)
+
+
+def _fit_shared(X: np.ndarray, Y: np.ndarray, C: float, tol: float, max_iter: int) -> tuple[np.ndarray, np.ndarray]:
+    """The primal Newton solve of :func:`fit_l2_logistic` (``p + 1`` unknowns)."""
+    n, p = X.shape
     B = Y.shape[0]
     Z = np.column_stack([np.ones(n), X])  # (n, q)
     q = p + 1
@@ -183,6 +213,14 @@ def fit_l2_logistic_batched(
     X = np.asarray(X, dtype=float)
     Y = np.asarray(Y, dtype=float)
     W = np.asarray(W, dtype=float)
+    if use_row_space(*X.shape[1:]):
+        return _fit_row_space(X, Y, W, C, tol, max_iter)
+    return _fit_batched(X, Y, W, C, tol, max_iter)
+
+
+def _fit_batched(X: np.ndarray, Y: np.ndarray, W: np.ndarray, C: float, tol: float,
+                 max_iter: int) -> tuple[np.ndarray, np.ndarray]:
+    """The primal Newton solve of :func:`fit_l2_logistic_batched` (``p + 1`` unknowns)."""
     B, n, p = X.shape
     q = p + 1
     Z = np.concatenate([np.ones((B, n, 1)), X], axis=2)
@@ -200,6 +238,26 @@ def fit_l2_logistic_batched(
         return grad, (Zt * (Wa * mu * (1.0 - mu))[:, None, :]) @ Za
 
     return _newton(beta, grad_hess, pen, tol, max_iter)
+
+
+def _fit_row_space(X: np.ndarray, Y: np.ndarray, W: np.ndarray, C: float, tol: float,
+                   max_iter: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`fit_l2_logistic_batched` in an orthonormal basis of each fit's training rows (p > n).
+
+    ``K = X X'`` (B, n, n); the training block ``K_tt = U diag(lam) U'`` gives the basis
+    ``V = X_t' U lam^(-1/2)`` of the training rows' span, so every row's reduced features are
+    ``X V = K_{., t} U lam^(-1/2)`` and ``beta = V gamma``; directions with ``lam`` below
+    :data:`RANK_TOL` of the largest (e.g. the centring direction of standardised features) carry no
+    information and get a zero column (their ``gamma`` stays 0).
+    """
+    m = (W > 0).astype(float)
+    K = X @ X.transpose(0, 2, 1)
+    lam, U = np.linalg.eigh(K * (m[:, :, None] * m[:, None, :]))
+    keep = lam > RANK_TOL * np.maximum(lam.max(axis=1, keepdims=True), np.finfo(float).tiny)
+    scale = np.where(keep, 1.0 / np.sqrt(np.where(keep, lam, 1.0)), 0.0)
+    A = U * m[:, :, None] * scale[:, None, :]  # (B, n, n): V = X' A (test rows carry no weight)
+    gamma, b0 = _fit_batched(K @ A, Y, W, C, tol, max_iter)
+    return np.einsum("bn,bnp->bp", (A @ gamma[..., None])[..., 0], X), b0
 
 
 def _newton(

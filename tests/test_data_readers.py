@@ -196,3 +196,20 @@ def test_subject_id_index_is_read() -> None:
     p = pd.DataFrame({"subject_id": ["a", "b"], "subtype": ["axial", "radicular"], "protocol": [1, 2],
                       "tspo_genotype": ["HAB", "MAB"]}).set_index("subject_id")
     assert nis.read_cohort(p)["subject_id"].tolist() == ["a", "b"]
+
+
+def test_huge_files_and_gzip_bombs_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The size limit (1 GiB by default) holds for plain files and for what a gzip file expands to."""
+    import gzip
+
+    from neuroimmune_stats.data import io as nio
+
+    monkeypatch.setattr(nio, "MAX_BYTES", 2_000)
+    big = tmp_path / "participants.csv"
+    big.write_text(P_HEAD + "a,axial,1,HAB,F,40,22\n" * 200)
+    with pytest.raises(DataValidationError, match="read into memory; split the table"):
+        nis.read_cohort(big)
+    bomb = tmp_path / "bomb.csv"
+    bomb.write_bytes(gzip.compress(P_HEAD.encode() + b"0" * 100_000))
+    with pytest.raises(DataValidationError, match="decompresses to more than"):
+        nis.read_cohort(bomb)

@@ -23,7 +23,16 @@ from .cases import (
     present_matrix,
     warn_excluded,
 )
-from .columns import ALWAYS_FACTORS, ID_COLUMN, as_list, check_frame, is_factor, resolve_columns, subject_ids
+from .columns import (
+    ALWAYS_FACTORS,
+    ID_COLUMN,
+    as_list,
+    check_frame,
+    is_factor,
+    resolve_columns,
+    subject_ids,
+    without_attrs,
+)
 from .factors import FactorCoder, as_factor, clean_level, covariate_matrix
 from .frame import Frame, model_frame
 from .linalg import HC_TYPES, RANK_TOL, OLSFit, aliased_columns, check_rank, hc_vcov, ols
@@ -58,4 +67,5 @@ __all__ = [
     "resolve_columns",
     "subject_ids",
     "warn_excluded",
+    "without_attrs",
 ]

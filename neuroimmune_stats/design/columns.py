@@ -99,4 +99,19 @@ def check_frame(data: object, *, what: str) -> pd.DataFrame:
     return data
 
 
-__all__ = ["ALWAYS_FACTORS", "ID_COLUMN", "as_list", "check_frame", "is_factor", "resolve_columns", "subject_ids"]
+def without_attrs(data: pd.DataFrame) -> pd.DataFrame:
+    """``data`` itself when it has no ``attrs``, else a shallow copy without them.
+
+    pandas deep-copies ``attrs`` (validation log, labels) into every object an operation returns, so a
+    frame from :func:`~neuroimmune_stats.read_cohort` makes each column access cost a copy; analyses
+    read what they need from ``attrs`` once, then work on this view.
+    """
+    if not data.attrs:
+        return data
+    out = data.copy(deep=False)
+    out.attrs = {}
+    return out
+
+
+__all__ = ["ALWAYS_FACTORS", "ID_COLUMN", "as_list", "check_frame", "is_factor", "resolve_columns", "subject_ids",
+           "without_attrs"]

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..exceptions import InsufficientDataError, SpecificationError
 from .cases import CompleteCases, complete_mask, numeric_series, warn_excluded
-from .columns import ID_COLUMN, as_list, check_frame, is_factor, resolve_columns, subject_ids
+from .columns import ID_COLUMN, as_list, check_frame, is_factor, resolve_columns, subject_ids, without_attrs
 from .factors import as_factor, covariate_matrix
 from .linalg import check_rank
 
@@ -116,6 +116,8 @@ def model_frame(
     [1, 2]
     """
     check_frame(data, what=what)
+    labels = dict(data.attrs.get("labels", {}) or {})
+    data = without_attrs(data)
     resolved: dict[str, tuple[str, ...]] = {}
     for role, spec in roles.items():
         resolved[role] = tuple(resolve_columns(data, as_list(spec), what=f"{what} {role}"))
@@ -135,7 +137,9 @@ def model_frame(
     mask = complete_mask(data, columns)
     ids = subject_ids(data)
     keep = list(dict.fromkeys([*(c for c in [ID_COLUMN] if c in data.columns), *columns]))
-    frame = data.loc[mask, keep].copy()
+    # columns taken by position (a fraction of the cost of .loc with a mask and a list on small frames)
+    rows = np.flatnonzero(mask)
+    frame = pd.DataFrame({c: data[c].array.take(rows) for c in keep}, index=data.index[rows])
     cases = CompleteCases(n=int(mask.sum()), excluded_ids=tuple(ids[~mask].tolist()))
     if warn:
         warn_excluded(what, cases.excluded_ids, cases.n, columns, stacklevel=3)
@@ -151,7 +155,6 @@ def model_frame(
             s = frame[c]
             if s.nunique(dropna=True) < 2:
                 raise SpecificationError(f"{what}: {role} column {c!r} is constant among the {cases.n} complete cases.")
-    labels = dict(data.attrs.get("labels", {}) or {})
     return Frame(data=frame, roles=resolved, cases=cases, what=what, labels=labels)
 
 

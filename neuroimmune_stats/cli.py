@@ -32,6 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("-o", "--output", default="report.html", help="output HTML file (default: report.html)")
     r.add_argument("--config", metavar="study.toml", help="study file naming ROIs, variables and covariates")
     r.add_argument("--seed", type=int, help="root seed for every resampling step")
+    r.add_argument("-j", "--jobs", type=int, metavar="N", help="workers for the resampling steps (same numbers)")
     r.add_argument("--strict", action="store_true",
                    help="exit 2 when a file is unused, an analysis is skipped or a subject is unmatched")
     r.add_argument("--quiet", action="store_true", help="no progress bar (skips are still named on stderr)")
@@ -57,7 +58,7 @@ def _report(args: argparse.Namespace) -> int:
             run = run_report(
                 directory=args.directory, participants=args.participants, suvr=args.suvr,
                 connectivity=args.connectivity, questionnaires=args.questionnaires,
-                output=args.output, config=args.config, seed=args.seed,
+                output=args.output, config=args.config, seed=args.seed, n_jobs=args.jobs,
                 progress=False if (args.quiet or args.verbose) else None,
             )
         except (NeuroimmuneStatsError, OSError) as exc:

@@ -267,6 +267,21 @@ def test_output_checked_before_analyses(tmp_path: Path, capsys: pytest.CaptureFi
     assert code == 2 and "not a folder" in err
 
 
+def test_jobs_give_the_same_numbers(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    only(monkeypatch, "classifier")
+    tables = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"r{jobs}.html"
+        code, _, err = run(capsys, "-o", str(out), "--config", str(study(tmp_path)), "--jobs", jobs)
+        assert code == 0, err
+        html = out.read_text(encoding="utf-8")
+        tables.append(html[html.index('id="classifier"'):html.index("</section>", html.index('id="classifier"'))])
+    assert tables[0] == tables[1]
+    code, _, err = run(capsys, "-o", str(tmp_path / "r.html"), "--jobs", "0")
+    assert code == 2 and "n_jobs must be an integer ≥ 1" in err
+
+
 def test_output_to_dev_null_is_written_in_place(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     only(monkeypatch, "data_summary")

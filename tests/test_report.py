@@ -56,6 +56,7 @@ def test_titles_say_what_was_run(example_run) -> None:  # type: ignore[no-untype
     for model in ("imaging after confound regression", "confounds only", "imaging + confounds"):
         assert f"<th class=\"txt\">{model}</th>" in html or f"<th>{model}</th>" in html
     assert "Confounds only: AUC of the confounds alone" in html
+    assert "Besag–Clifford stop at 3 exceedances, at most 49" in html  # NIS_QUICK: 49 permutations
     assert "paindetect" not in html.split('id="classifier"')[1].split("</section>")[0]
     # Figures 4-5: adjusted, with the table's corrected p
     assert "annotated with the table&#39;s r and bonferroni-corrected p" in html

@@ -441,12 +441,17 @@ def run_report(
     config: str | Path | StudyConfig | None = None,
     seed: int | None = None,
     progress: bool | None = None,
+    n_jobs: int | None = None,
 ) -> ReportRun:
     """:func:`build_report` returning the :class:`ReportRun` record (skips, unused files, timings)."""
     t_start, c_start = time.perf_counter(), time.process_time()
     cfg = config if isinstance(config, StudyConfig) else load_config(config, seed=seed)
     if isinstance(config, StudyConfig) and seed is not None:
         cfg = replace(cfg, seed=int(seed))
+    if n_jobs is not None:
+        from .._params import check_int
+
+        cfg = replace(cfg, n_jobs=check_int(n_jobs, where="report", name="n_jobs", minimum=1))
     out = check_output(output)
     files = {"participants": participants, "suvr": suvr, "connectivity": connectivity,
              "questionnaires": questionnaires}

@@ -9,6 +9,7 @@ Every key is optional; the defaults follow the reference study (Alshelh et al., 
 
     [report]
     sections = ["data_summary", "table1", "roi_models", ...]   # run only these (default: every section)
+    n_jobs = 1                    # workers for the resampling steps (same numbers at any n_jobs)
 
     [data]
     how = "inner"                 # merge rule of read_cohort
@@ -37,6 +38,8 @@ Every key is optional; the defaults follow the reference study (Alshelh et al., 
     feature_sets = { imaging = ["suvr_*", "conn_*"] }   # whole-brain SUVR (the normaliser) is always left out
     covariates = ["protocol", "tspo_genotype", "bmi"]
     n_permutations = 1000
+    early_stop = 51                                   # Besag-Clifford h (0: draw them all); default
+                                                      # ceil(0.05 (n_permutations + 1)): same decision at 0.05
 
     [planning]
     n_sims = 500                  # Monte Carlo data sets of the mediation power search
@@ -95,6 +98,8 @@ class StudyConfig:
     })
     classifier_covariates: tuple[str, ...] = ("protocol", "tspo_genotype", "bmi")
     n_permutations: int = 1000
+    #: Besag–Clifford h of the classifier's permutations; None: ceil(0.05 (n_permutations + 1)), 0: off
+    early_stop: int | None = None
     n_splits: int = 5
     n_repeats: int = 10
     power_n_sims: int = 500
@@ -102,11 +107,20 @@ class StudyConfig:
     labels: dict[str, str] = field(default_factory=dict)
     #: the report sections to run by builder name (None: all); the others are listed as not requested
     sections: tuple[str, ...] | None = None
+    #: workers for resampling steps that take n_jobs (the numbers do not depend on it)
+    n_jobs: int = 1
 
     def quick(self) -> StudyConfig:
         """Small resample counts (for tests and vignettes: ``NIS_QUICK=1``)."""
         return replace(self, n_boot=400, bayes_draws=300, n_permutations=49, n_repeats=2, power_n_sims=100,
                        power_n_boot=400)
+
+    def stop_after(self) -> int | None:
+        """The classifier's early-stopping ``h``: the configured one, else ``ceil(0.05 (P + 1))`` — the
+        smallest h with which the sequential test rejects at α = 0.05 exactly when the full test does."""
+        if self.early_stop == 0 or self.n_permutations == 0:
+            return None
+        return self.early_stop if self.early_stop is not None else math.ceil(0.05 * (self.n_permutations + 1))
 
     def label(self, column: str) -> str:
         """Display label of a column (``[labels]``), the column name otherwise."""
@@ -206,7 +220,7 @@ def _labels(where: str, v: Any) -> dict[str, str]:
 
 #: (section, key) -> (StudyConfig field, checker)
 _KEYS: dict[tuple[str, str], tuple[str, Callable[[str, Any], Any]]] = {
-    ("report", "sections"): ("sections", _names),
+    ("report", "sections"): ("sections", _names), ("report", "n_jobs"): ("n_jobs", _count(1)),
     ("study", "title"): ("title", _str), ("study", "group"): ("group", _str), ("study", "seed"): ("seed", _seed),
     ("data", "how"): ("how", _how), ("data", "suvr_range"): ("suvr_range", _range),
     ("data", "connectivity_scale"): ("connectivity_scale", _scale),
@@ -223,6 +237,7 @@ _KEYS: dict[tuple[str, str], tuple[str, Callable[[str, Any], Any]]] = {
     ("classifier", "feature_sets"): ("classifier_feature_sets", _feature_sets),
     ("classifier", "covariates"): ("classifier_covariates", _names),
     ("classifier", "n_permutations"): ("n_permutations", _count(0)),
+    ("classifier", "early_stop"): ("early_stop", _count(0)),
     ("classifier", "n_splits"): ("n_splits", _count(2)), ("classifier", "n_repeats"): ("n_repeats", _count(1)),
     ("planning", "n_sims"): ("power_n_sims", _count(10)), ("planning", "n_boot"): ("power_n_boot", _count(100)),
 }

@@ -17,6 +17,7 @@ presentation, so predicting it from pain questionnaires would be circular.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import numpy as np
@@ -116,9 +117,12 @@ def classifier(ctx) -> Section:  # type: ignore[no-untyped-def]
         covs = ctx.usable_covariates(sec, cfg.classifier_covariates, f"classifier ({name})", [cfg.group, *feats])
         strat = "protocol" if "protocol" in covs else None
         seed = cfg.seed + i
+        stop = {"early_stop": cfg.stop_after()} if "early_stop" in inspect.signature(evaluate_classifier).parameters \
+            else {}
         res = ctx.attempt(sec, f"classifier ({name})", evaluate_classifier, ctx.data, features=feats,
                           target=cfg.group, covariates=covs, n_splits=cfg.n_splits, n_repeats=cfg.n_repeats,
-                          n_permutations=cfg.n_permutations, stratify_by=strat, seed=seed)
+                          n_permutations=cfg.n_permutations, stratify_by=strat, seed=seed, n_jobs=cfg.n_jobs,
+                          **stop)
         if res is None:
             continue
         ctx.results[f"classifier_{name}"] = res
@@ -138,8 +142,14 @@ def classifier(ctx) -> Section:  # type: ignore[no-untyped-def]
         ran.append((name, title, covs, res))
         sec.subhead(title)
         if res.p_value is not None:
+            drawn = getattr(res, "n_permutations_drawn", 0) or cfg.n_permutations
             sec.p(f"Permutation p of the mean AUC after confound regression = {res.p_value:.3g} "
-                  f"({cfg.n_permutations} label permutations within {res.permuted_within or 'the whole sample'}).")
+                  f"({drawn} label permutations within {res.permuted_within or 'the whole sample'}"
+                  + (f", Besag–Clifford stop at {stop['early_stop']} exceedances, at most {cfg.n_permutations}"
+                     if stop.get("early_stop") else "") + ").")
+            rule = str(getattr(res, "permutation_rule", None) or "").strip()
+            if rule:
+                ctx.methods.append(rule if rule.endswith(".") else rule + ".")
         sec.figure(res.plot().figure, f"{title}: ROC curves over folds (mean in bold).")
         sec.figure(res.plot_signature().figure, f"{title}: feature weights and fold-to-fold stability.")
     if not tables:

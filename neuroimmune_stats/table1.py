@@ -402,6 +402,13 @@ def table_one(
     >>> round(float(t1.tidy().query("variable == 'age'")["p_value"].iloc[0]), 4)
     0.1049
     """
+    from .missing import is_imputed
+
+    if is_imputed(data):  # multiply imputed data: pooled cells and tests (neuroimmune_stats.missing)
+        from .missing.pool import pool_table_one
+
+        return pool_table_one(data, by=by, strata=strata, variables=variables, test=test,  # type: ignore[arg-type, no-any-return]
+                              labels=labels, digits=digits, equivalence=equivalence)
     if not isinstance(data, pd.DataFrame):
         raise SpecificationError(f"table_one: `data` must be a pandas DataFrame; got {type(data).__name__}.")
     if test not in ("student", "welch"):

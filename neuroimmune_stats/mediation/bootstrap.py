@@ -84,6 +84,7 @@ def mediate(
     moderate: str | Sequence[str] = ("a",),
     at: Any = None,
     hc: str | None = None,
+    missing: str = "listwise",
 ) -> Any:
     """Mediation analysis with OLS paths and bootstrap intervals for the indirect effects.
 
@@ -210,6 +211,14 @@ def mediate(
     >>> list(res.tidy().term[:5])
     ['a', 'b', 'c_prime', 'c', 'indirect']
     """
+    from ..missing import is_imputed
+
+    if is_imputed(data) or missing != "listwise":  # multiple imputation or FIML (neuroimmune_stats.missing)
+        from ..missing.pool_mediation import mediate_missing
+
+        return mediate_missing(data, x, m, y, missing=missing, covariates=covariates, n_boot=n_boot, ci=ci,
+                               conf_level=conf_level, serial=serial, seed=seed, n_jobs=n_jobs, moderator=moderator,
+                               moderate=moderate, at=at, hc=hc)
     ci = check_choice(ci, CI_METHODS, where="mediate", name="ci", aliases=CI_ALIASES)
     level = check_conf_level(conf_level, where="mediate")
     n_boot = check_int(n_boot, where="mediate", name="n_boot", minimum=2)

@@ -11,6 +11,14 @@ so); ``python benchmarks/bench_classify.py --full`` times the full 1000. scikit-
 as it runs out of the box and with BLAS limited to one thread (faster on these tiny problems on a
 shared machine); the ratio against the faster of the two is the one that counts.
 
+Early stopping (issue 19): the example cohort (regional SUVR + connectivity, the report's feature set
+and confounds, 1000 permutations) with the fixed test against ``early_stop=51`` (Besag-Clifford; the
+same decision as the fixed test at alpha <= 0.05), on the real labels (p = 0.001: it runs to the cap)
+and with the subtype shuffled (a null case: it stops after ~100 permutations).
+
+Wide data (issue 14): 54 subjects x 10,000 features, 1 x 3 CV, 20 permutations, ours (row-space
+Newton) against ``permutation_test_score`` on the same folds; the note gives our tracemalloc peak.
+
 Run ``python benchmarks/bench_classify.py`` for a markdown table; ``main()`` returns its rows.
 """
 
@@ -52,17 +60,17 @@ def _data(p: int = 20) -> pd.DataFrame:
 class _Splitter:
     """Our fold function as a scikit-learn CV splitter (re-stratifies on the y it is given)."""
 
-    def __init__(self, n: int):
+    def __init__(self, n: int, n_repeats: int = N_REPEATS, n_splits: int = N_SPLITS):
         fold_seed, _ = np.random.SeedSequence(SEED).spawn(2)
-        self.cv = CVDesign(None, np.random.default_rng(fold_seed).random((N_REPEATS, n)), N_SPLITS)
+        self.cv = CVDesign(None, np.random.default_rng(fold_seed).random((n_repeats, n)), n_splits)
 
     def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
-        return N_REPEATS * N_SPLITS
+        return self.cv.n_repeats * self.cv.n_splits
 
     def split(self, X: Any, y: Any, groups: Any = None) -> Any:
         fo = self.cv.folds(np.asarray(y)[None, :])[0]
-        for r in range(N_REPEATS):
-            for f in range(N_SPLITS):
+        for r in range(self.cv.n_repeats):
+            for f in range(self.cv.n_splits):
                 yield np.flatnonzero(fo[r] != f), np.flatnonzero(fo[r] == f)
 
 
@@ -103,6 +111,62 @@ def _ours(df: pd.DataFrame, confounds: bool) -> float:
     return time.perf_counter() - t0
 
 
+EXAMPLE_FEATURES = ("suvr_s1", "suvr_thalamus", "suvr_ips", "suvr_pcc", "suvr_wm_left", "suvr_wm_right",
+                    "conn_s1__thalamus", "conn_s1__pcc", "conn_thalamus__pcc")
+
+
+def _early_stop_rows() -> list[dict[str, Any]]:
+    import neuroimmune_stats as nis
+    from neuroimmune_stats.data.example import example_dir
+
+    d = example_dir()
+    df = nis.read_cohort(d / "participants.csv", d / "suvr.csv", d / "connectivity.csv", d / "questionnaires.csv")
+    shuffled = df.copy()
+    shuffled["subtype"] = shuffled["subtype"].sample(frac=1, random_state=1).to_numpy()
+    kw = {"covariates": COVS, "n_permutations": N_PERMS, "stratify_by": "protocol", "seed": 20220173}
+    rows: list[dict[str, Any]] = []
+    for data, label in ((df, "real labels"), (shuffled, "subtype shuffled (null)")):
+        job = f"example cohort, SUVR + connectivity, {N_PERMS} perms, {label}"
+        t0 = time.perf_counter()
+        seq = evaluate_classifier(data, list(EXAMPLE_FEATURES), early_stop=51, **kw)
+        t_seq = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        fixed = evaluate_classifier(data, list(EXAMPLE_FEATURES), **kw)
+        t_fixed = time.perf_counter() - t0
+        ours = Timing(job, "early_stop=51 (Besag-Clifford)", t_seq, 1,
+                      f"p = {seq.p_value:.3g}, {seq.n_permutations_drawn} permutations drawn")
+        rows.extend(ratio_rows(job, ours, [Timing(job, "fixed test (early_stop=None)", t_fixed, 1,
+                                                  f"p = {fixed.p_value:.3g}")]))
+    return rows
+
+
+def _wide_rows(p: int = 10_000, n_perms: int = 20) -> list[dict[str, Any]]:
+    import tracemalloc
+
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import permutation_test_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    df = _data(p)
+    job = f"54x{p:,}, 1x3 CV + {n_perms} perms, no confounds"
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    evaluate_classifier(df, "x*", n_splits=3, n_repeats=1, n_permutations=n_perms, seed=SEED, permute_within=None)
+    t_ours = time.perf_counter() - t0
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    splitter = _Splitter(len(df), 1, 3)
+    X, y = df[[c for c in df if c.startswith("x")]].to_numpy(), (df["subtype"] == "radicular").to_numpy(int)
+    t0 = time.perf_counter()
+    permutation_test_score(make_pipeline(StandardScaler(), LogisticRegression()), X, y, cv=splitter,
+                           n_permutations=n_perms, scoring=_auc, random_state=0, n_jobs=1)
+    t_sk = time.perf_counter() - t0
+    ours = Timing(job, "neuroimmune_stats (row-space Newton)", t_ours, 1,
+                  f"tracemalloc peak {peak / 2**20:.0f} MB (includes the data frame)")
+    return ratio_rows(job, ours, [Timing(job, "sklearn permutation_test_score", t_sk, 1, "")])
+
+
 def main(full: bool = False) -> list[dict[str, Any]]:
     df = _data()
     sk_perms = N_PERMS if full else SK_PERMS
@@ -120,6 +184,8 @@ def main(full: bool = False) -> list[dict[str, Any]]:
                    _sklearn(df, confounds, sk_perms, True) * scale, 1, note),
         ]
         rows.extend(ratio_rows(job, ours, peers))
+    rows.extend(_early_stop_rows())
+    rows.extend(_wide_rows())
     return rows
 
 

@@ -28,7 +28,9 @@ import numpy as np
 
 from ..resampling import BLOCK, resample, sequential_p_value
 
-#: permutations per evaluation of the statistic in the sequential test, per worker (speed only)
+#: least permutations per evaluation of the statistic in the sequential test, per worker (speed only:
+#: larger batches cost less per permutation, smaller ones waste less after the stop; a null case
+#: stops after about 2h permutations, so the batch is max(BATCH, 2h), at most one seed block)
 BATCH = 64
 
 
@@ -120,7 +122,7 @@ def run_permutations(
         p = float((np.sum(null >= observed) + 1) / (n_permutations + 1))
         return PermutationRun(null, p, n_permutations, n_permutations, None, False)
     rec = _Recorder(statistic, n_jobs)
-    batch = min(BLOCK, BATCH * _workers(n_jobs))
+    batch = min(BLOCK, max(BATCH, 2 * early_stop) * _workers(n_jobs))
     res = sequential_p_value(rec, observed, n, h=early_stop, n_max=n_permutations, kind="permutation",
                              strata=strata, seed=seed, batch=batch)
     null = np.concatenate(rec.out)[: res.n_draws]

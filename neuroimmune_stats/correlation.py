@@ -75,6 +75,7 @@ class CorrelationResult(Result):
     """
 
     extra_columns = ("r",)
+    statistic_label = "t"
 
     def __init__(self, table: pd.DataFrame, pairs: dict[tuple[str, str], pd.DataFrame], *, covariates: list[str],
                  method: str, correction: str | None, excluded: dict[tuple[str, str], list[str]], n_total: int,

@@ -243,7 +243,7 @@ def test_docx_of_a_result(fit, tmp_path):
 
     doc = Document(str(fit.to_docx(tmp_path / "fit.docx")))
     head = [c.text for c in doc.tables[0].rows[0].cells]
-    assert head == ["Term", "Estimate", "SE", "Statistic", "p", "95% CI"]
+    assert head == ["Term", "Estimate", "SE", "t", "p", "95% CI"]
 
 
 # ------------------------------------------------------------------------------------ CSV

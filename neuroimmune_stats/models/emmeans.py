@@ -121,6 +121,7 @@ class ContrastResult(Result):
     """Pairwise contrasts of emmeans (see :meth:`LinearModel.contrast`); ``.tidy()`` is the table."""
 
     extra_columns = ("cohens_d",)
+    statistic_label = "t"
 
     def __init__(self, table: pd.DataFrame, *, term: str, by: list[str], adjust: str, notes: list[str], n: int,
                  excluded_ids: tuple[str, ...], call: str, conf_level: float) -> None:

@@ -24,6 +24,7 @@ class LinearModel(Result):
     """A fitted OLS model (see :func:`lm`). Attributes: ``coef``, ``vcov``, ``n``, ``excluded_ids``."""
 
     extra_columns = ("sum_sq", "F", "partial_eta_sq", "partial_eta_sq_low", "partial_eta_sq_high")
+    statistic_label = "t"
 
     def __init__(
         self,

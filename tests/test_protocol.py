@@ -69,6 +69,8 @@ CASES: dict[str, Case] = {
                                                                   seed=3), stochastic=True),
     # Table 1 reports n per variable where incomplete (it excludes only subjects without a group)
     "table_one": Case(lambda d: nis.table_one(d, variables=["age", "fss"]), plot=False, uses_fss=False),
+    "mediate (model 7)": Case(lambda d: nis.mediate(d, "suvr_s1", "fss", "conn_s1__thalamus", moderator="subtype",
+                                                    moderate=("a",), n_boot=200, seed=3), stochastic=True),
     "moderation": Case(lambda d: nis.moderation(d, "suvr_s1", "subtype", "fss", covariates=["protocol"])),
     "equivalence_test": Case(lambda d: nis.equivalence_test(d, "fss", bounds=(-2.0, 2.0), covariates=["protocol"])),
     "power_ancova": Case(lambda d: nis.power_ancova(0.3, n=[40, 80], covariates=2), uses_fss=False),

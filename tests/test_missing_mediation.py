@@ -100,7 +100,7 @@ def run_simulation(n_sets: int, n: int = 100, m_imp: int = 10, n_boot: int = 500
 
 def test_mar_simulation_small() -> None:
     """CI sibling of the slow simulation: 12 data sets, sanity of coverage and of the MAR design."""
-    sim = run_simulation(12, n=100, m_imp=5, n_boot=200, seed=7)
+    sim = run_simulation(12, n=100, m_imp=5, n_boot=200, seed=7, strength="strong")
     assert 0.28 < sim.missing.mean() < 0.42
     summ = sim.groupby("method").agg(coverage=("covered", "mean"), mean=("estimate", "mean"))
     assert summ.loc["mi", "coverage"] >= 0.75

@@ -103,9 +103,18 @@ print(side_by_side(cc, mi, fi).round(3).T)
 # %% [markdown]
 # ## How well does it work? A simulation with known truth
 #
-# `tests/test_missing_mediation.py` simulates X → M → Y (a = b = 0.39, n = 100) with the mediator 35%
-# missing at random, the missingness depending on X *and* Y, so that complete cases are biased. Over
-# 1000 data sets the 95% interval of a×b from multiple imputation covered the truth in the share of data
-# sets reported in `benchmarks/results.md`, beside complete cases and beside R `mice` with the same
-# pooled bootstrap. Predictive mean matching shrinks the a path a little under strong MAR (donors are
-# scarce where most values are missing); R's mice shows the same.
+# `tests/test_missing_mediation.py` simulates X → M → Y (a = b = 0.39, c′ = 0.2, n = 100) with the
+# mediator 35% missing at random, the missingness depending on X *and* Y (so complete cases are biased),
+# m = 20 imputations and 500 resamples per imputation. Measured on this package (true a×b = 0.152):
+#
+# | method | data sets | coverage of the 95% interval | mean a×b |
+# |---|---:|---:|---:|
+# | multiple imputation, Bayesian regression (`method="norm"`) | 100 | 0.96 | 0.152 |
+# | multiple imputation, predictive mean matching (default) | 200 | 0.895 | 0.131 |
+# | complete cases | 200 | 0.94 | 0.137 |
+#
+# Predictive mean matching shrinks a×b under MAR at this sample size (donors are scarce where most
+# mediator values are missing); R's mice does the same in the same design (mean a×b 0.129 with `pmm`,
+# 0.153 with `norm`, over 60 data sets). For mediation with a continuous, roughly normal mediator,
+# `impute(..., method="norm")` is the better choice; PMM keeps integer scales on their scale (painDETECT,
+# FSS) for tables and descriptive work.

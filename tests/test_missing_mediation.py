@@ -128,3 +128,19 @@ def test_mar_simulation_coverage() -> None:
     assert 0.92 <= cov["mi"] <= 0.97
     # PMM: reported, not hidden; its shrinkage under MAR keeps coverage a little below nominal
     assert pmm.query("method == 'mi'")["covered"].mean() >= 0.85
+
+
+def test_public_dispatch(imp) -> None:  # type: ignore[no-untyped-def]
+    from neuroimmune_stats.exceptions import SpecificationError
+
+    df = nis.load_example()
+    res = nis.mediate(imp, "suvr_s1", "fss", "conn_s1__thalamus", n_boot=100, seed=1)
+    assert res.n == 54 and res.m == imp.m
+    fiml = nis.mediate(df, "suvr_s1", "fss", "conn_s1__thalamus", n_boot=50, seed=1, missing="fiml")
+    assert fiml.n == 54 and "delta_std_error" in fiml.tidy()
+    t1 = nis.table_one(imp, variables=["age", "fss"])
+    assert (t1.tidy()["m"] == imp.m).all()
+    with pytest.raises(SpecificationError, match="missing"):
+        nis.mediate(df, "suvr_s1", "fss", "conn_s1__thalamus", missing="ml")
+    with pytest.raises(SpecificationError, match="fiml"):
+        nis.mediate(df, "suvr_s1", "fss", "conn_s1__thalamus", missing="fiml", moderator="protocol")

@@ -95,9 +95,11 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         validate,
     )
     from .harmonization import ComBat, HarmonizeResult, harmonize
-    from .mediation import mediate, mediation_grid, mediation_sensitivity, moderation
+    from .mediation import mediate, mediation_grid, mediation_sensitivity
+    from .mediation.moderation import moderation
     from .missing import ImputedData, impute
-    from .models import group_compare, lm
+    from .models import group_compare
+    from .models.lm import lm
     from .multiplicity import adjust_pvalues
     from .permutation import permutation_test
     from .planning import equivalence_test, power_ancova, power_correlation, power_mediation

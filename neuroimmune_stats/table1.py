@@ -18,6 +18,7 @@ from scipy import stats
 
 from .design import ID_COLUMN, as_list, is_factor, resolve_columns, subject_ids
 from .exceptions import SpecificationError
+from .format import VARIABLE_LABELS
 from .results import Result, format_p, signif_stars
 
 #: default variables in display order (only those present in the data are used)
@@ -37,23 +38,8 @@ DEFAULT_ORDER = (
     "sss",
 )
 
-#: display labels of the known columns (anything else is shown by its column name)
-DEFAULT_LABELS = {
-    "age": "Age, years",
-    "sex": "Sex",
-    "tspo_genotype": "TSPO genotype",
-    "bmi": "Body mass index, kg/m²",
-    "injected_dose_mbq": "Injected dose, MBq",
-    "specific_activity_gbq_umol": "Specific activity, GBq/µmol",
-    "injected_mass_ug": "Injected mass, µg",
-    "paindetect": "PainDETECT (−1..38)",
-    "bpi_severity": "Brief Pain Inventory (0–10)",
-    "bpi_interference": "BPI interference (0–10)",
-    "fss": "Fibromyalgia Survey Score (0–31)",
-    "wpi": "Widespread Pain Index (0–19)",
-    "sss": "Symptom Severity Scale (0–12)",
-    "scanner": "Scanner",
-}
+#: display labels of the known columns (anything else is shown by its column name): the one formatter's
+DEFAULT_LABELS = VARIABLE_LABELS
 
 #: imaging outcomes are not participant characteristics: left out of the default variables
 _OUTCOME_PREFIXES = ("suvr_", "conn_")

@@ -37,6 +37,7 @@ for (s in seq_len(n_sets)) {
   cc <- d[complete.cases(d), ]
   ccd <- boot_ab(cc, 500)
   cci <- quantile(ccd, c(0.025, 0.975), type = 7)
+  if (s %% 25 == 0) cat(s, format(Sys.time()), "\n")
   res <- rbind(res, data.frame(set = s, method = c("mice_pmm", "complete_cases"),
                                estimate = c(mean(est), ab_of(cc$x, cc$m, cc$y)),
                                conf_low = c(ci[1], cci[1]), conf_high = c(ci[2], cci[2]),

@@ -101,11 +101,12 @@ def test_p_values_valid_under_the_null_small():
 
 @pytest.mark.slow
 def test_p_values_uniform_under_the_null_large():
-    from scipy.stats import kstest
-
+    # the sequential p-value is discrete (h/L; p = 1 has mass ~1/(h+1)), so no KS test against the
+    # continuous uniform: P(p <= u) <= u at attainable u, and not far below it (ties make it conservative)
     ps = _null_p_values(300, 99, 5)
     _check_valid(ps)
-    assert kstest(ps, "uniform").pvalue > 1e-3
+    for u in (0.1, 0.2, 0.3, 0.5):
+        assert np.mean(ps <= u + 1e-12) > u - 0.1, u
 
 
 def test_early_stop_arguments():

@@ -1,4 +1,4 @@
-"""Group figures: return the Axes they were given, plot the model's numbers, no global state."""
+"""Group figures: draw results (they fit nothing), return the Axes they were given, no global state."""
 
 from __future__ import annotations
 
@@ -12,11 +12,15 @@ import pytest
 
 import neuroimmune_stats as nis
 from neuroimmune_stats.exceptions import SpecificationError
-from neuroimmune_stats.plots.groups import (
-    plot_adjusted_scatter,
-    plot_forest,
-    plot_group_values,
-)
+from neuroimmune_stats.plots.groups import plot_adjusted_groups, plot_forest
+
+
+def _fig1(data, covariates, **kw):
+    return plot_adjusted_groups(nis.lm(" + ".join(["suvr_s1 ~ subtype", *covariates]), data), term="subtype", **kw)
+
+
+def _scatter(data, x, y, covariates=(), **kw):
+    return nis.correlate(data, x, y, covariates=list(covariates)).plot(**kw)
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +30,7 @@ def cohort():
 
 def test_figure1_points_are_adjusted_values(cohort):
     _fig, (ax, other) = plt.subplots(1, 2)
-    out = plot_group_values(cohort, "suvr_s1", covariates=["protocol", "tspo_genotype"], ax=ax)
+    out = _fig1(cohort, ["protocol", "tspo_genotype"], ax=ax)
     assert out is ax and not other.has_data()
     fit = nis.lm("suvr_s1 ~ subtype + protocol + tspo_genotype", cohort)
     plotted = np.sort(np.concatenate([c.get_offsets()[:, 1] for c in ax.collections if len(c.get_offsets())
@@ -40,28 +44,28 @@ def test_figure1_points_are_adjusted_values(cohort):
 def test_figure1_significance_mark_is_the_model_test(cohort):
     fit = nis.lm("suvr_s1 ~ subtype + protocol + tspo_genotype", cohort)
     p = fit.anova(2).set_index("term").loc["subtype", "p_value"]
-    ax = plot_group_values(cohort, "suvr_s1", covariates=["protocol", "tspo_genotype"])
+    ax = _fig1(cohort, ["protocol", "tspo_genotype"])
     marks = [t.get_text() for t in ax.texts]
     stars = "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""
     assert marks == [f"p = {p:.3f}".replace("0.", ".") + stars]
     # a corrected p from group_compare replaces it; annotate=False draws none
-    ax2 = plot_group_values(cohort, "suvr_s1", covariates=["protocol"], p_value=0.0004)
+    ax2 = _fig1(cohort, ["protocol"], p_value=0.0004)
     assert [t.get_text() for t in ax2.texts] == ["p < .001***"]
-    assert not plot_group_values(cohort, "suvr_s1", annotate=False).texts
+    assert not _fig1(cohort, [], annotate=False).texts
     plt.close("all")
 
 
 def test_labels_reach_every_group_figure(cohort):
     labels = {"suvr_s1": "S1 [11C]PBR28 SUVR", "subtype": "Pain subtype", "protocol": "Scan protocol",
               "paindetect": "painDETECT"}
-    ax = plot_group_values(cohort, "suvr_s1", covariates=["protocol"], labels=labels)
+    ax = _fig1(cohort, ["protocol"], labels=labels)
     assert ax.get_ylabel() == "S1 [11C]PBR28 SUVR (adjusted)" and ax.get_xlabel() == "Pain subtype"
     assert {t.get_text() for t in ax.get_legend().get_texts()} == {"Scan protocol 1", "Scan protocol 2"}
-    ax = plot_adjusted_scatter(cohort, "suvr_s1", "paindetect", covariates="protocol", labels=labels)
+    ax = _scatter(cohort, "suvr_s1", "paindetect", covariates=["protocol"], labels=labels)
     assert ax.get_ylabel() == "painDETECT (adjusted)"
     df = cohort.copy()
     df.attrs["labels"] = {"paindetect": "PD-Q score"}
-    assert plot_adjusted_scatter(df, "suvr_s1", "paindetect").get_ylabel() == "PD-Q score"
+    assert _scatter(df, "suvr_s1", "paindetect").get_ylabel() == "PD-Q score"
     res = nis.group_compare(cohort, ["suvr_s1", "suvr_thalamus"], covariates=["protocol"])
     ticks = [t.get_text() for t in plot_forest(res, labels=labels).get_yticklabels()]
     assert ticks == ["S1 [11C]PBR28 SUVR", "THALAMUS SUVR"] or ticks[0] == "S1 [11C]PBR28 SUVR"
@@ -69,9 +73,10 @@ def test_labels_reach_every_group_figure(cohort):
 
 
 def test_scatter_reports_partial_r(cohort):
-    ax = plot_adjusted_scatter(cohort, "suvr_s1", "paindetect", covariates=["protocol", "tspo_genotype"])
-    r = nis.correlate(cohort, "suvr_s1", "paindetect", covariates=["protocol", "tspo_genotype"]).tidy()["r"].iloc[0]
-    assert f"r = {r:.2f}".replace("0.", ".", 1) in ax.texts[0].get_text()
+    res = nis.correlate(cohort, "suvr_s1", "paindetect", covariates=["protocol", "tspo_genotype"])
+    ax = res.plot()
+    r = res.tidy()["r"].iloc[0]
+    assert f"{r:.2f}" in ax.get_title(loc="left")  # the table's r
     line = ax.get_lines()[0].get_xydata()
     slope = (line[-1, 1] - line[0, 1]) / (line[-1, 0] - line[0, 0])
     assert np.sign(slope) == np.sign(r)
@@ -93,7 +98,7 @@ def test_forest(cohort):
 
 def test_rc_context_respected(cohort):
     with plt.rc_context({"lines.linewidth": 3.3}):
-        ax = plot_adjusted_scatter(cohort, "suvr_s1", "suvr_thalamus")
+        ax = _scatter(cohort, "suvr_s1", "suvr_thalamus")
     assert ax.get_lines()[0].get_linewidth() == pytest.approx(1.2)
     assert plt.rcParams["lines.linewidth"] != 3.3
     plt.close("all")

@@ -59,12 +59,11 @@ print(nis.correlate(df, "conn_s1__thalamus", ["suvr_s1", "fss"], correction="bon
 # ## Figures 1, 4 and 5
 
 # %%
-from neuroimmune_stats.plots import groups as gplots
 
 fig, axes = plt.subplots(1, 3, figsize=(12, 3.8), layout="constrained")
-gplots.plot_group_values(df, "suvr_s1", covariates=["protocol", "tspo_genotype"], ax=axes[0])
-gplots.plot_adjusted_scatter(df, "suvr_s1", "conn_s1__thalamus", ax=axes[1])
-gplots.plot_adjusted_scatter(df, "fss", "conn_s1__thalamus", ax=axes[2])
+nis.lm("suvr_s1 ~ subtype + protocol + tspo_genotype", df).plot(term="subtype", ax=axes[0])   # Figure 1
+nis.correlate(df, "suvr_s1", "conn_s1__thalamus").plot(ax=axes[1])                          # Figures 4-5
+nis.correlate(df, "fss", "conn_s1__thalamus").plot(ax=axes[2])
 fig.savefig("figures_1_4_5.png", dpi=100)
 
 # %% [markdown]

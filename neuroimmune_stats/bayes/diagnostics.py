@@ -103,4 +103,20 @@ def ess_bulk(ary: np.ndarray) -> float:
     return _ess(_z_scale(_split(ary)))
 
 
-__all__ = ["ess_bulk", "rhat"]
+def hdi(samples: np.ndarray, prob: float = 0.95) -> tuple[float, float]:
+    """Narrowest interval holding ``prob`` of the draws (ArviZ's ``hdi`` for unimodal draws)."""
+    x = np.sort(np.asarray(samples, dtype=float).ravel())
+    x = x[np.isfinite(x)]
+    n = x.size
+    if n == 0:
+        return (np.nan, np.nan)
+    m = int(np.floor(prob * n))
+    if m >= n:
+        return (float(x[0]), float(x[-1]))
+    widths = x[m:] - x[: n - m]
+    i = int(np.argmin(widths))
+    return (float(x[i]), float(x[i + m]))
+
+
+
+__all__ = ["ess_bulk", "hdi", "rhat"]

@@ -10,6 +10,7 @@ import pandas as pd
 from ..exceptions import SpecificationError
 from ..results import Result, format_table
 from ._design import BayesDesign
+from .diagnostics import hdi
 from .priors import describe_priors
 
 #: tidy columns, in order
@@ -29,21 +30,6 @@ def derived(post: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     if indirect.shape[-1] > 1:
         out["total_indirect"] = total_ind
     return out
-
-
-def hdi(samples: np.ndarray, prob: float = 0.95) -> tuple[float, float]:
-    """Narrowest interval holding ``prob`` of the draws (ArviZ's ``hdi`` for unimodal draws)."""
-    x = np.sort(np.asarray(samples, dtype=float).ravel())
-    x = x[np.isfinite(x)]
-    n = x.size
-    if n == 0:
-        return (np.nan, np.nan)
-    m = int(np.floor(prob * n))
-    if m >= n:
-        return (float(x[0]), float(x[-1]))
-    widths = x[m:] - x[: n - m]
-    i = int(np.argmin(widths))
-    return (float(x[i]), float(x[i + m]))
 
 
 def prob_direction(samples: np.ndarray) -> float:

@@ -62,7 +62,19 @@ def complete_mask(data: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
     """Rows of ``data`` complete on ``columns`` by the one missing-value rule."""
     if not columns:
         return np.ones(len(data), dtype=bool)
-    return np.logical_and.reduce([present(data[c]) for c in columns])
+    cols = list(dict.fromkeys(columns))
+    kind = {c: (dt.kind if isinstance(dt, np.dtype) else "") for c, dt in data.dtypes.items()}
+    fast = [c for c in cols if kind.get(c, "") in ("f", "i", "u", "b")]
+    mask = np.ones(len(data), dtype=bool)
+    if fast:  # plain numpy columns in one block (a wide frame must not cost a Python loop per column)
+        floats = [c for c in fast if kind[c] == "f"]
+        if floats:
+            mask &= np.isfinite(data[floats].to_numpy(dtype=float)).all(axis=1)
+    fast_set = set(fast)
+    for c in cols:
+        if c not in fast_set:
+            mask &= present(data[c])
+    return mask
 
 
 def excluded_message(what: str, excluded: Sequence[str], n: int, columns: Iterable[str] | None = None) -> str:

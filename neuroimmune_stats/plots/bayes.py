@@ -51,7 +51,7 @@ def plot_posterior_indirect(result: Any, ax: Any = None, mediator: str | None = 
             color=GROUP_COLOURS[0], textsize=9,
         )
     else:
-        from ..bayes.result import hdi
+        from ..bayes.diagnostics import hdi
 
         flat = draws.ravel()
         ax.hist(flat, bins=60, density=True, color=GROUP_COLOURS[0], alpha=0.6)

@@ -1,18 +1,19 @@
-"""Group-model figures: adjusted values per group (paper Figure 1), adjusted scatter (Figures 4/5)
-and a forest plot of :func:`~neuroimmune_stats.group_compare` results.
+"""Group-model figures: adjusted values per group of a fitted ``lm`` (paper Figure 1) and a forest plot of
+a :func:`~neuroimmune_stats.group_compare` result. The adjusted scatter of Figures 4/5 is
+``correlate(...).plot()`` (:mod:`.correlation`).
 
-Every function accepts ``ax=None`` (a new figure is made) and returns the Axes it drew on.
+Figures draw results and compute nothing: no model is fitted here. Every function accepts ``ax=None``
+(a new figure is made) and returns the Axes it drew on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..design import as_list, complete_cases, covariate_matrix, numeric_column
 from ..exceptions import SpecificationError
 from ..format import format_p, label_for, result_labels
 from ..results import signif_stars
@@ -94,84 +95,6 @@ def _significance_bracket(ax: Any, x0: float, x1: float, values: np.ndarray, p: 
     ax.set_ylim(lo, max(hi, y + 0.2 * span))
 
 
-def plot_group_values(data: pd.DataFrame, outcome: str, group: str = "subtype",
-                      covariates: str | Iterable[str] = (), marker_by: str | None = "protocol",
-                      ax: Any = None, labels: Mapping[str, str] | None = None, p_value: float | None = None,
-                      annotate: bool = True) -> Any:
-    """Paper Figure 1: ``outcome`` adjusted for ``covariates`` per group, mean ± SD, points by protocol.
-
-    The bracket carries the test of ``group`` (``p_value`` to show e.g. a corrected p instead);
-    ``labels`` maps columns to display labels (default: ``data.attrs["labels"]``).
-
-    Examples
-    --------
-    >>> import neuroimmune_stats as nis
-    >>> ax = plot_group_values(nis.simulate_cohort(seed=1), "suvr_s1", covariates=["protocol", "tspo_genotype"])
-    >>> len(ax.get_xticks())
-    2
-    """
-    from ..models import lm
-
-    rhs = " + ".join([group, *as_list(covariates)])
-    lab = {**dict(data.attrs.get("labels") or {}), **dict(labels or {})}
-    return plot_adjusted_groups(lm(f"{outcome} ~ {rhs}", data), term=group, marker_by=marker_by, ax=ax,
-                                labels=lab, p_value=p_value, annotate=annotate)
-
-
-def _residualise(v: np.ndarray, Z: np.ndarray) -> np.ndarray:
-    Q, _ = np.linalg.qr(Z)
-    return v - Q @ (Q.T @ v) + v.mean()
-
-
-def plot_adjusted_scatter(data: pd.DataFrame, x: str, y: str, covariates: str | Iterable[str] = (),
-                          group: str | None = "subtype", ax: Any = None,
-                          labels: Mapping[str, str] | None = None) -> Any:
-    """Paper Figures 4/5: ``y`` against ``x``, both adjusted for ``covariates``, fit line and r.
-
-    The annotated r is the (partial) Pearson correlation of :func:`~neuroimmune_stats.correlate`.
-
-    Examples
-    --------
-    >>> import neuroimmune_stats as nis
-    >>> ax = plot_adjusted_scatter(nis.simulate_cohort(seed=1), "suvr_s1", "paindetect", covariates="protocol")
-    >>> ax.get_xlabel()
-    'S1 SUVR (adjusted)'
-    """
-    from ..correlation import correlate
-
-    lab = {**dict(data.attrs.get("labels") or {}), **dict(labels or {})}
-
-    covs = as_list(covariates)
-    cols = list(dict.fromkeys([x, y, *covs, *([group] if group and group in data else [])]))
-    frame, _ = complete_cases(data, cols, min_n=4, what="plot_adjusted_scatter")
-    a = numeric_column(frame, x, what="plot")
-    b = numeric_column(frame, y, what="plot")
-    if covs:
-        C, _ = covariate_matrix(frame, covs, what="plot_adjusted_scatter")
-        Z = np.column_stack([np.ones(len(frame)), C])
-        a, b = _residualise(a, Z), _residualise(b, Z)
-    res = correlate(data, x, y, covariates=covs).tidy().iloc[0]
-    ax = get_ax(ax)
-    if group and group in frame:
-        g = frame[group].astype("category")
-        for i, lev in enumerate(g.cat.categories):
-            sel = (g == lev).to_numpy()
-            ax.scatter(a[sel], b[sel], color=GROUP_COLOURS[i % len(GROUP_COLOURS)], s=22, alpha=0.8,
-                       label=str(lev))
-        ax.legend(frameon=False, fontsize="small")
-    else:
-        ax.scatter(a, b, color=GROUP_COLOURS[0], s=22, alpha=0.8)
-    slope, intercept = np.polyfit(a, b, 1)
-    xs = np.linspace(a.min(), a.max(), 50)
-    ax.plot(xs, intercept + slope * xs, color="black", lw=1.2)
-    r_text = f"{res['r']:.2f}".replace("0.", ".", 1)
-    ax.text(0.02, 0.97, f"r = {r_text}, {format_p(res['p_value'], prefix=True)}, n = {res['n']}",
-            transform=ax.transAxes, va="top", fontsize="small")
-    ax.set_xlabel(f"{label_for(x, lab)} (adjusted)" if covs else label_for(x, lab))
-    ax.set_ylabel(f"{label_for(y, lab)} (adjusted)" if covs else label_for(y, lab))
-    return ax
-
-
 def plot_forest(results: Any, ax: Any = None, alpha: float = 0.05, labels: Mapping[str, str] | None = None) -> Any:
     """Forest plot of a :func:`~neuroimmune_stats.group_compare` result (or its tidy frame): difference ± CI.
 
@@ -207,4 +130,4 @@ def plot_forest(results: Any, ax: Any = None, alpha: float = 0.05, labels: Mappi
     return ax
 
 
-__all__ = ["plot_adjusted_groups", "plot_adjusted_scatter", "plot_forest", "plot_group_values"]
+__all__ = ["plot_adjusted_groups", "plot_forest"]

@@ -56,8 +56,15 @@ def roi_models(ctx) -> Section:  # type: ignore[no-untyped-def]
     fig, axes = plt.subplots(1, len(outcomes), figsize=(3.6 * len(outcomes), 3.2), layout="constrained",
                              squeeze=False)
     marker = "protocol" if "protocol" in covs else None
+    # Figure 1 draws fitted models (the figures compute nothing); the bracket shows the corrected p of the table
+    from ..models import lm
+
+    p_adj = dict(zip(res.tidy()["outcome"], res.tidy()["p_adj"], strict=True))
     for ax, outcome in zip(axes[0], outcomes, strict=True):
-        gplots.plot_group_values(ctx.data, outcome, group=cfg.group, covariates=covs, marker_by=marker, ax=ax)
+        fit = lm(f"{outcome} ~ {rhs}", ctx.data)
+        ctx.results[f"roi_lm_{outcome}"] = fit
+        gplots.plot_adjusted_groups(fit, term=cfg.group, marker_by=marker, ax=ax, labels=cfg.labels or None,
+                                    p_value=p_adj.get(outcome))
     marks = "; triangles Protocol 1, circles Protocol 2" if marker else ""
     sec.figure(fig, f"Figure 1 style: SUVR adjusted for {_join(covs)}, mean ± SD per group{marks}.")
     fig2, ax2 = plt.subplots(figsize=(5.2, 2.6), layout="constrained")
@@ -130,17 +137,12 @@ def correlations(ctx) -> Section:  # type: ignore[no-untyped-def]
         fig, axes = plt.subplots(1, len(results), figsize=(3.9 * len(results), 3.4), layout="constrained",
                                  squeeze=False)
         for ax, ((x, y), res, covs), (_, row) in zip(axes[0], results, tab.iterrows(), strict=True):
-            if hasattr(res, "pair_data"):
-                from ..plots.correlation import plot_correlation
+            from ..plots.correlation import plot_correlation
 
-                # the figure puts the pair's second variable on the horizontal axis (as the paper's Figs 4-5)
-                plot_correlation(_FamilyPair(res, row, cfg.correlation_correction), x=y, y=x, ax=ax,
-                                 adjusted=True, marker_by="protocol" if "protocol" in covs else None,
-                                 labels=cfg.labels)
-            else:  # correlate still returns a plain frame: the older adjusted scatter
-                from ..plots import groups as gplots
-
-                gplots.plot_adjusted_scatter(ctx.data, x=y, y=x, covariates=covs, ax=ax)
+            # the figure puts the pair's second variable on the horizontal axis (as the paper's Figs 4-5)
+            plot_correlation(_FamilyPair(res, row, cfg.correlation_correction), x=y, y=x, ax=ax,
+                             adjusted=True, marker_by="protocol" if "protocol" in covs else None,
+                             labels=cfg.labels)
         adj = "; ".join(f"{x}–{y}: adjusted for {_join(c)}" for (x, y), _, c in results)
         sec.figure(fig, f"{name.capitalize()} correlations (Figures 4–5 style): values adjusted for the "
                         f"covariates ({adj}), annotated with the table's r and {cfg.correlation_correction}-"

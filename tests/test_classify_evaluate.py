@@ -383,3 +383,15 @@ def test_plots():
     assert len(a2.patches) == 8
     assert res.plot(model="confounds_only").get_xlabel() == "False positive rate"
     plt.close("all")
+
+
+def test_user_estimator_is_seeded_from_seed(cohort):
+    """A user-supplied estimator with an unset random_state gets it from seed: same seed, same AUC."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    est = RandomForestClassifier(n_estimators=15, max_features="sqrt")
+    kw = dict(covariates=["protocol"], estimator=est, n_splits=3, n_repeats=1, n_permutations=0)
+    a = evaluate_classifier(cohort, ["suvr_s1", "suvr_thalamus", "fss"], seed=4, **kw)
+    b = evaluate_classifier(cohort, ["suvr_s1", "suvr_thalamus", "fss"], seed=4, **kw)
+    pd.testing.assert_frame_equal(a.tidy(), b.tidy())
+    assert est.random_state is None  # the caller's estimator is not modified

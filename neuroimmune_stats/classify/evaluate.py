@@ -345,6 +345,8 @@ def evaluate_classifier(
         from sklearn.linear_model import LogisticRegression
 
         base = LogisticRegression(C=1.0, max_iter=1000)
+    else:
+        base = _seeded(base, root.spawn(1)[0])
     fast = is_fast_logistic(base)
     n = len(y01)
     harmonizer = _fold_combat(frame, covs, feats) if harmonize else None
@@ -383,6 +385,19 @@ def evaluate_classifier(
         harmonized=harmonize, seed=seed, early_stop=early_stop,
         n_permutations_drawn=run.n_drawn if run else 0, permutation_rule=run.rule() if run else None,
     )
+
+
+def _seeded(estimator: Any, seq: np.random.SeedSequence) -> Any:
+    """A clone of a user's estimator whose unset ``random_state`` parameters (nested ones too) come from
+    the call's ``seed``, so the same seed gives the same AUC; parameters the user set are kept."""
+    from sklearn.base import clone
+
+    est = clone(estimator)
+    unset = {k: None for k, v in est.get_params(deep=True).items() if k.endswith("random_state") and v is None}
+    if unset:
+        state = int(seq.generate_state(1, dtype=np.uint32)[0])
+        est.set_params(**{k: state for k in unset})
+    return est
 
 
 def _fold_combat(frame: pd.DataFrame, covs: list[str], feats: list[str]) -> FoldCombat:

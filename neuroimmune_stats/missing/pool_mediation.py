@@ -42,9 +42,13 @@ def _pooled_result(results: list[Any], imp: ImputedData, seed: Any) -> Any:
     jack = None
     if first.ci == "bca" and all(r.jackknife is not None for r in results):
         jack = np.mean(np.stack([r.jackknife for r in results]), axis=0)
-    conf = interval(first.ci, draws, estimate, first.conf_level, jack)
-    tidies = [r.tidy() for r in results]
     cls = type(first)
+    cache: dict[str, Any] = {}
+
+    def tidies() -> list[pd.DataFrame]:  # the per-imputation tables, built on first use
+        if "tidies" not in cache:
+            cache["tidies"] = [r.tidy() for r in results]
+        return list(cache["tidies"])
 
     class ImputedMediationResult(cls):  # type: ignore[misc, valid-type]
         """Mediation on multiply imputed data (see :func:`mediate_imputed`).
@@ -55,14 +59,19 @@ def _pooled_result(results: list[Any], imp: ImputedData, seed: Any) -> Any:
 
         extra_columns = (*getattr(cls, "extra_columns", ()), "fmi")
 
+        @property
+        def _conf(self) -> tuple[np.ndarray, np.ndarray]:  # interval of the pooled draws, on first use
+            if "conf" not in cache:
+                cache["conf"] = interval(first.ci, draws, estimate, first.conf_level, jack)
+            return cache["conf"]  # type: ignore[no-any-return]
+
         def __init__(self) -> None:
-            self.__dict__.update(first.__dict__)
+            self.__dict__.update({k: v for k, v in first.__dict__.items() if k != "_conf"})
             self.results = results
             self.m = len(results)
             self.estimate = estimate
             self.draws = draws
             self.jackknife = jack
-            self._conf = conf
             self.n_boot = int(first.draws.shape[0])
             self.n_draws = int(draws.shape[0])
             self.n_singular = int(sum(r.n_singular for r in results))
@@ -73,12 +82,13 @@ def _pooled_result(results: list[Any], imp: ImputedData, seed: Any) -> Any:
         def tidy(self, *args: Any, **kwargs: Any) -> pd.DataFrame:
             out = super().tidy(*args, **kwargs)
             m = self.m
-            est = np.stack([t["estimate"].to_numpy(dtype=float) for t in tidies])
+            tabs = tidies()
+            est = np.stack([t["estimate"].to_numpy(dtype=float) for t in tabs])
             fmi = np.full(len(out), np.nan)
-            path = np.isfinite(tidies[0]["df"].to_numpy(dtype=float)) if "df" in out else np.zeros(len(out), bool)
+            path = np.isfinite(tabs[0]["df"].to_numpy(dtype=float)) if "df" in out else np.zeros(len(out), bool)
             for i in np.flatnonzero(path):
-                se = np.array([t["std_error"].iloc[i] for t in tidies], dtype=float)
-                p = rubin(est[:, i : i + 1], se[:, None] ** 2, dfcom=float(tidies[0]["df"].iloc[i]))
+                se = np.array([t["std_error"].iloc[i] for t in tabs], dtype=float)
+                p = rubin(est[:, i : i + 1], se[:, None] ** 2, dfcom=float(tabs[0]["df"].iloc[i]))
                 lo, hi = p.conf_int(self.conf_level)
                 out.loc[i, ["estimate", "std_error", "statistic", "df", "p_value", "conf_low", "conf_high"]] = [
                     p.estimate[0], p.std_error[0], p.statistic[0], p.df[0], p.p_value[0], lo[0], hi[0]]
@@ -90,8 +100,8 @@ def _pooled_result(results: list[Any], imp: ImputedData, seed: Any) -> Any:
                     if np.all(np.isfinite(est[:, i])) and np.all(within > 0):
                         fmi[i] = rubin(est[:, i : i + 1], within[:, None], dfcom=np.inf).fmi[0]
             if "sobel_std_error" in out:
-                for i in np.flatnonzero(np.isfinite(tidies[0]["sobel_std_error"].to_numpy(dtype=float))):
-                    se = np.array([t["sobel_std_error"].iloc[i] for t in tidies], dtype=float)
+                for i in np.flatnonzero(np.isfinite(tabs[0]["sobel_std_error"].to_numpy(dtype=float))):
+                    se = np.array([t["sobel_std_error"].iloc[i] for t in tabs], dtype=float)
                     p = rubin(est[:, i : i + 1], se[:, None] ** 2, dfcom=np.inf)
                     out.loc[i, ["sobel_std_error", "sobel_p_value"]] = [p.std_error[0], p.p_value[0]]
             out["fmi"] = fmi

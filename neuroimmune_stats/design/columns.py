@@ -39,9 +39,14 @@ def resolve_columns(data: pd.DataFrame, spec: str | Iterable[str] | None, *, wha
     >>> resolve_columns(df, "suvr_*", what="outcomes")
     ['suvr_s1', 'suvr_thalamus']
     """
+    items = as_list(spec)
+    if items and all(isinstance(i, str) for i in items) and not any(ch in "".join(items) for ch in "*?["):
+        cols = data.columns
+        if cols.is_unique and all(i in cols for i in items):  # plain names (fast path for wide tables)
+            return list(dict.fromkeys(items))
     out: list[str] = []
     seen: set[str] = set()
-    for item in as_list(spec):
+    for item in items:
         if not isinstance(item, str):
             raise SpecificationError(f"{what}: column names must be strings; got {item!r}.")
         if any(ch in item for ch in "*?["):

@@ -238,13 +238,6 @@ def evaluate_classifier(
     precision matters, always runs to the cap and equals the fixed test's. ``n_permutations_drawn``
     and ``permutation_rule`` of the result say what happened.
 
-    References
-    ----------
-    Besag J, Clifford P (1991). Sequential Monte Carlo p-values. Biometrika 78:301–304.
-
-    Snoek L, Miletić S, Scholte HS (2019). How to control for confounds in decoding analyses of
-    neuroimaging data. NeuroImage 184:741–760.
-
     Harmonisation (``harmonize=True``): a fold's ComBat (Johnson et al. 2007, as ``sva::ComBat``,
     parametric empirical Bayes) is estimated on its training rows with ``protocol`` as batch and the
     factor covariates in the design, so their effects are not mistaken for protocol effects. The
@@ -260,6 +253,11 @@ def evaluate_classifier(
 
     References
     ----------
+    Besag J, Clifford P (1991). Sequential Monte Carlo p-values. Biometrika 78:301–304.
+
+    Snoek L, Miletić S, Scholte HS (2019). How to control for confounds in decoding analyses of
+    neuroimaging data. NeuroImage 184:741–760.
+
     Johnson WE, Li C, Rabinovic A (2007). Adjusting batch effects in microarray expression data
     using empirical Bayes methods. Biostatistics 8:118–127.
 

@@ -136,6 +136,12 @@ def mediate(
         Heteroscedasticity-consistent SEs of the path coefficients (R ``sandwich::vcovHC``,
         PROCESS ``hc=``); t, p and the path CIs use them with the residual df. Bootstrap
         intervals are unchanged.
+    missing : {"listwise", "fiml"}, default="listwise"
+        ``"listwise"``: complete cases (the excluded subjects are named). ``"fiml"``: full-information
+        maximum likelihood, equal to lavaan ``sem(..., missing = "ml.x")``, with FIML in every
+        bootstrap resample (:func:`neuroimmune_stats.missing.mediate_fiml`). ``data`` may also be an
+        ``ImputedData`` (:func:`~neuroimmune_stats.impute`): bootstrap within each imputation, the
+        interval from the pooled draws (:func:`neuroimmune_stats.missing.mediate_imputed`).
 
     Returns
     -------

@@ -75,8 +75,9 @@ def _missing_error(frame: pd.DataFrame, cols: list[str], what: str) -> None:
 
 def feature_matrix(data: pd.DataFrame, feats: list[str], *, what: str) -> np.ndarray:
     """The feature columns as one float (n, p) array; a non-numeric column raises naming it."""
+    block: pd.DataFrame
     if data.columns.is_unique:  # positions by one vectorised lookup (iterating an arrow-string Index is slow)
-        block = data.iloc[:, data.columns.get_indexer(feats)]
+        block = data.take(data.columns.get_indexer(pd.Index(feats)), axis=1)
     else:
         block = data[feats]
     numeric = all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in set(block.dtypes))
@@ -96,7 +97,7 @@ def replace_columns(data: pd.DataFrame, feats: list[str], values: np.ndarray) ->
         for j, c in enumerate(feats):
             out[c] = values[:, j]
         return out
-    pos = np.asarray(data.columns.get_indexer(feats))
+    pos = np.asarray(data.columns.get_indexer(pd.Index(feats)))
     is_feat = np.zeros(data.shape[1], dtype=bool)
     is_feat[pos] = True
     new = pd.DataFrame(values, index=data.index, columns=data.columns[pos])

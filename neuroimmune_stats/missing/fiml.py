@@ -48,6 +48,22 @@ TIDY = ("term", "mediator", "estimate", "std_error", "statistic", "df", "p_value
 
 
 # ---------------------------------------------------------------------- EM, batched over weight vectors
+
+def _effect_columns(a: list[Any], b: list[Any], cp: Any, d: Any = None) -> list[Any]:
+    """The effects in tidy order from the paths: a's, [d], b's, c', c = c' + total indirect, the
+    indirect effects and, with several, their total. ``d`` (the m1 -> m2 path) makes the model serial."""
+    cols = [*a]
+    if d is not None:
+        cols.append(d)
+        ind = [a[0] * b[0], a[0] * d * b[1], a[1] * b[1]]
+    else:
+        ind = [ai * bi for ai, bi in zip(a, b, strict=True)]
+    total = sum(ind[1:], start=ind[0])
+    cols += [*b, cp, cp + total, *ind]
+    if len(ind) > 1:
+        cols.append(total)
+    return cols
+
 class _Patterns:
     """Missing-data patterns of the standardised data and their per-pattern rows."""
 
@@ -201,18 +217,8 @@ class _Model:
         a = [coef[f"m{j}"][:, 0] for j in range(k)]
         b = [coef["y"][:, 1 + j] for j in range(k)]
         cp = coef["y"][:, 0]
-        cols = [*a]
-        if self.serial:
-            d = coef["m1"][:, 1]
-            cols.append(d)
-            ind = [a[0] * b[0], a[0] * d * b[1], a[1] * b[1]]
-        else:
-            ind = [ai * bi for ai, bi in zip(a, b, strict=True)]
-        total_ind = sum(ind[1:], start=ind[0])
-        cols += [*b, cp, cp + total_ind, *ind]
-        if len(ind) > 1:
-            cols.append(total_ind)
-        return np.column_stack(cols)
+        d = coef["m1"][:, 1] if self.serial else None
+        return np.column_stack(_effect_columns(a, b, cp, d))
 
     def free_parameters(self, mu: np.ndarray, sigma: np.ndarray) -> tuple[np.ndarray, Any, Any]:
         """lavaan's free parameters at the estimate, the moments as their function and the effects.
@@ -272,18 +278,8 @@ class _Model:
             a = [Gt[j, 0] * scale[1 + j] / scale[0] for j in range(k)]
             b = [Bt[k, j] * scale[1 + k] / scale[1 + j] for j in range(k)]
             cp = Gt[k, 0] * scale[1 + k] / scale[0]
-            cols = [*a]
-            if self.serial:
-                d = Bt[1, 0] * scale[2] / scale[1]
-                cols.append(d)
-                ind = [a[0] * b[0], a[0] * d * b[1], a[1] * b[1]]
-            else:
-                ind = [ai * bi for ai, bi in zip(a, b, strict=True)]
-            tot = sum(ind[1:], start=ind[0])
-            cols += [*b, cp, cp + tot, *ind]
-            if len(ind) > 1:
-                cols.append(tot)
-            return np.array(cols)
+            d = Bt[1, 0] * scale[2] / scale[1] if self.serial else None
+            return np.array(_effect_columns(a, b, cp, d))
 
         return np.array(theta), moments_of, effects_free
 

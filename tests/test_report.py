@@ -67,8 +67,10 @@ def test_timings_cover_every_section(example_run) -> None:  # type: ignore[no-un
     for step in ("load", "data_summary", "table1", "roi_models", "roi_harmonized", "correlations", "mediation",
                  "moderation", "classifier", "planning", "inputs", "render", "total"):
         assert step in run.timings and step in run.cpu_timings
-    parts = sum(v for k, v in run.timings.items() if k != "total")
-    assert parts <= run.timings["total"] + 1e-6
+    parts = [v for k, v in run.timings.items() if k != "total"]
+    # the sections run on up to two processes (report.lanes): their wall times overlap, at most twice over
+    assert max(parts) <= run.timings["total"] + 1e-6
+    assert sum(parts) <= 2 * run.timings["total"] + 1e-6
 
 
 def test_user_strings_are_escaped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

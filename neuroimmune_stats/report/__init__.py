@@ -378,16 +378,6 @@ def _methods_section(ctx: ReportContext) -> Section:
     return sec
 
 
-@contextmanager
-def _safe_text() -> Iterator[None]:
-    """Figures draw user strings (levels, column names) as plain text: ``$\\foo$`` is not mathtext."""
-    from .._optional import pyplot
-
-    plt = pyplot()
-    with plt.rc_context({"text.parse_math": False, "text.usetex": False}):
-        yield
-
-
 def _requested(ctx: ReportContext) -> tuple[str, ...]:
     names = [spec.rsplit(":", 1)[-1] for spec in SECTION_BUILDERS]
     wanted = ctx.config.sections
@@ -402,31 +392,30 @@ def _requested(ctx: ReportContext) -> tuple[str, ...]:
 
 
 def _run_sections(ctx: ReportContext, show: bool) -> list[Section]:
-    builders: Any = _requested(ctx)
+    from .lanes import run_one, run_sections
+
+    specs = _requested(ctx)
+    bar: Any = None
     if show:
         from tqdm.auto import tqdm
 
-        builders = tqdm(builders, desc="report", unit="section", file=sys.stderr)
-    sections = []
-    for spec in builders:
-        fn = _builder(spec)
-        if fn is None:
-            continue
-        name = spec.rsplit(":", 1)[-1]
-        if show:
-            builders.set_postfix_str(name)
-        with warnings.catch_warnings(record=True) as caught, ctx.timed(name):
-            warnings.simplefilter("always")
-            try:
-                sec = fn(ctx)
-            except Exception as exc:  # a section that cannot run is skipped, not fatal
-                sec = Section(name, _title_of(spec))
-                ctx.skip(sec, "this section", _reason(exc), _kind(exc))
-        if sec is not None:
-            for text in dict.fromkeys(str(w.message) for w in caught):
-                sec.note(text)
-            sections.append(sec)
-    return sections
+        bar = tqdm(total=len(specs), desc="report", unit="section", file=sys.stderr)
+
+    def progress(name: str) -> None:
+        if bar is not None:
+            bar.set_postfix_str(name)
+            bar.update()
+
+    def on_error(ctx_: ReportContext, sec: Section, exc: BaseException) -> None:
+        ctx_.skip(sec, "this section", _reason(exc), _kind(exc))
+
+    runs = run_sections(ctx, specs, lambda spec: run_one(ctx, spec, _builder, _title_of, on_error), progress)
+    if bar is not None:
+        bar.close()
+    for r in runs:
+        ctx.timings[r.name] = ctx.timings.get(r.name, 0.0) + r.wall
+        ctx.cpu_timings[r.name] = ctx.cpu_timings.get(r.name, 0.0) + r.cpu
+    return [r.section for r in runs if r.section is not None]
 
 
 def run_report(
@@ -464,8 +453,7 @@ def run_report(
                         inputs=discovery)
     ctx.timings["load"], ctx.cpu_timings["load"] = time.perf_counter() - t0, time.process_time() - c0
     show = sys.stderr.isatty() if progress is None else progress
-    with _safe_text():
-        sections = _run_sections(ctx, show)
+    sections = _run_sections(ctx, show)
     from .sections_inputs import inputs
 
     with ctx.timed("inputs"):

@@ -10,6 +10,7 @@ Every key is optional; the defaults follow the reference study (Alshelh et al., 
     [report]
     sections = ["data_summary", "table1", "roi_models", ...]   # run only these (default: every section)
     n_jobs = 1                    # workers for the resampling steps (same numbers at any n_jobs)
+    processes = 2                 # sections on two processes where fork exists (1: one process); same report
 
     [data]
     how = "inner"                 # merge rule of read_cohort
@@ -111,6 +112,9 @@ class StudyConfig:
     sections: tuple[str, ...] | None = None
     #: workers for resampling steps that take n_jobs (the numbers do not depend on it)
     n_jobs: int = 1
+    #: processes the sections run on (None: 2 where the machine has two CPUs and ``fork``; 1: one
+    #: process); the report is the same either way (:mod:`.lanes`)
+    processes: int | None = None
 
     def quick(self) -> StudyConfig:
         """Small resample counts (for tests and vignettes: ``NIS_QUICK=1``)."""
@@ -223,6 +227,7 @@ def _labels(where: str, v: Any) -> dict[str, str]:
 #: (section, key) -> (StudyConfig field, checker)
 _KEYS: dict[tuple[str, str], tuple[str, Callable[[str, Any], Any]]] = {
     ("report", "sections"): ("sections", _names), ("report", "n_jobs"): ("n_jobs", _count(1)),
+    ("report", "processes"): ("processes", _count(1)),
     ("study", "title"): ("title", _str), ("study", "group"): ("group", _str), ("study", "seed"): ("seed", _seed),
     ("data", "how"): ("how", _how), ("data", "suvr_range"): ("suvr_range", _range),
     ("data", "connectivity_scale"): ("connectivity_scale", _scale),

@@ -1,0 +1,196 @@
+"""The report's sections on two processes: the same sections, the same numbers, about half the wall time.
+
+The sections are independent analyses of one cohort, each with its own seed (``config.seed`` and
+offsets), so where they run does not change a number. On a machine with two or more CPUs and the
+``fork`` start method (Linux), :func:`run_sections` forks one child right after the cohort is read;
+the child runs :data:`CHILD_SECTIONS` while the parent runs the others, and both import their
+heavy libraries (scikit-learn, SciPy's statistics, matplotlib) at the same time. The child sends
+back, per section, what the section produced — the :class:`~.html.Section`, the sentences it added
+to the methods, its skips and its results — and the parent merges them in report order, as if every
+section had run in one process. Sections that read other sections' results
+(:data:`AFTER_SECTIONS`: planning reads the ROI and mediation results) run after the merge.
+
+Nothing is lost when the child cannot do its part: if the fork fails, the child dies or its
+message cannot be read, the parent runs those sections itself (and logs why). ``[report]
+processes = 1`` in the study file (or one CPU, or no ``fork``) runs everything in one process;
+``tests/test_report_lanes.py`` checks that both give the same report.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from .html import Section
+
+log = logging.getLogger("neuroimmune_stats.report")
+
+#: sections the child process runs (the two heaviest independent ones: bootstrap / imputation and the
+#: classifier's permutations)
+CHILD_SECTIONS = frozenset({"mediation", "classifier"})
+#: sections that read results of other sections; they run in the parent after the lanes are merged
+AFTER_SECTIONS = frozenset({"planning"})
+
+
+@dataclass
+class SectionRun:
+    """What one section produced: its section, methods sentences, skips, results, timings."""
+
+    name: str
+    section: Section | None
+    methods: list[str] = field(default_factory=list)
+    skipped: list[Any] = field(default_factory=list)
+    results: dict[str, Any] = field(default_factory=dict)
+    wall: float = 0.0
+    cpu: float = 0.0
+
+
+def name_of(spec: str) -> str:
+    """The builder name of ``"module:function"``."""
+    return spec.rsplit(":", 1)[-1]
+
+
+@contextmanager
+def safe_text() -> Iterator[None]:
+    """Figures draw user strings (levels, column names) as plain text: ``$\\foo$`` is not mathtext."""
+    from .._optional import pyplot
+
+    plt = pyplot()
+    with plt.rc_context({"text.parse_math": False, "text.usetex": False}):
+        yield
+
+
+def run_one(ctx: Any, spec: str, build: Callable[[str], Any], title: Callable[[str], str],
+            on_error: Callable[[Any, Section, BaseException], None]) -> SectionRun:
+    """Run one builder on ``ctx`` and record what it added (the section's warnings become notes)."""
+    name = name_of(spec)
+    m0, s0, keys0 = len(ctx.methods), len(ctx.skipped), set(ctx.results)
+    t0, c0 = time.perf_counter(), time.process_time()
+    sec: Section | None = None
+    fn = build(spec)
+    if fn is not None:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                with safe_text():
+                    sec = fn(ctx)
+            except Exception as exc:  # a section that cannot run is skipped, not fatal
+                sec = Section(name, title(spec))
+                on_error(ctx, sec, exc)
+        if sec is not None:
+            for text in dict.fromkeys(str(w.message) for w in caught):
+                sec.note(text)
+    return SectionRun(name, sec, ctx.methods[m0:], ctx.skipped[s0:],
+                      {k: v for k, v in ctx.results.items() if k not in keys0},
+                      time.perf_counter() - t0, time.process_time() - c0)
+
+
+def can_fork() -> bool:
+    """True on a machine with two or more CPUs and the ``fork`` start method."""
+    import multiprocessing as mp
+
+    return "fork" in mp.get_all_start_methods() and (os.cpu_count() or 1) >= 2
+
+
+def processes(ctx: Any) -> int:
+    """How many processes the sections use: 1 when the study file says ``[report] processes = 1``,
+    else 2 where :func:`can_fork`; 1 otherwise."""
+    wanted = getattr(ctx.config, "processes", None)
+    if wanted is not None and int(wanted) <= 1:
+        return 1
+    return 2 if can_fork() else 1
+
+
+def _picklable(results: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for k, v in results.items():
+        try:
+            pickle.dumps(v)
+        except Exception as exc:  # a result that cannot travel stays in the child (planning would skip)
+            log.debug("report: result %s could not be sent from the child process: %s", k, exc)
+            continue
+        out[k] = v
+    return out
+
+
+def _child(conn: Any, ctx: Any, specs: list[str], runner: Callable[[str], SectionRun]) -> None:
+    """The child's lane: run ``specs`` and send their :class:`SectionRun` records as one pickle."""
+    try:
+        runs = [runner(s) for s in specs]
+        for r in runs:
+            r.results = _picklable(r.results)
+        conn.send_bytes(pickle.dumps(runs, protocol=pickle.HIGHEST_PROTOCOL))
+    finally:
+        conn.close()
+
+
+def run_sections(ctx: Any, specs: tuple[str, ...], runner: Callable[[str], SectionRun],
+                 progress: Callable[[str], None] | None = None) -> list[SectionRun]:
+    """Every spec's :class:`SectionRun`, in ``specs`` order, on one or two processes.
+
+    ``runner(spec)`` runs one section on ``ctx`` (see :func:`run_one`). The parent's ``ctx`` ends as
+    after a serial run: methods, skips and results merged in report order.
+    """
+    names = [name_of(s) for s in specs]
+    child_specs = [s for s, n in zip(specs, names, strict=True) if n in CHILD_SECTIONS]
+    if processes(ctx) < 2 or not child_specs or len(child_specs) == len(specs):
+        return [_tick(progress, s, runner) for s in specs]
+    import multiprocessing as mp
+
+    m_base, s_base = len(ctx.methods), len(ctx.skipped)
+    recv, send = mp.get_context("fork").Pipe(duplex=False)
+    child = None
+    try:
+        child = mp.get_context("fork").Process(target=_child, args=(send, ctx, child_specs, runner))
+        child.start()
+    except OSError as exc:
+        log.info("report: could not start the second process (%s); running every section here", exc)
+        child = None
+    send.close()
+    if child is None:
+        recv.close()
+        return [_tick(progress, s, runner) for s in specs]
+    done: dict[str, SectionRun] = {}
+    for s, n in zip(specs, names, strict=True):
+        if n not in CHILD_SECTIONS and n not in AFTER_SECTIONS:
+            done[s] = _tick(progress, s, runner)
+    try:
+        child_runs: list[SectionRun] | None = pickle.loads(recv.recv_bytes())
+    except (EOFError, OSError, pickle.UnpicklingError) as exc:
+        log.info("report: the second process sent nothing (%s); running its sections here", exc)
+        child_runs = None
+    finally:
+        recv.close()
+        child.join()
+    if child_runs is None:
+        child_runs = [_tick(progress, s, runner) for s in child_specs]
+    done.update(zip(child_specs, child_runs, strict=True))
+    # the parent's ctx as after a serial run: every section's additions in report order
+    del ctx.methods[m_base:], ctx.skipped[s_base:]
+    for s in specs:
+        if s in done:
+            r = done[s]
+            ctx.methods.extend(r.methods)
+            ctx.skipped.extend(r.skipped)
+            ctx.results.update(r.results)
+    for s, n in zip(specs, names, strict=True):
+        if n in AFTER_SECTIONS:
+            done[s] = _tick(progress, s, runner)
+    return [done[s] for s in specs]
+
+
+def _tick(progress: Callable[[str], None] | None, spec: str, runner: Callable[[str], SectionRun]) -> SectionRun:
+    if progress is not None:
+        progress(name_of(spec))
+    return runner(spec)
+
+
+__all__ = ["AFTER_SECTIONS", "CHILD_SECTIONS", "SectionRun", "can_fork", "processes", "run_one", "run_sections",
+           "safe_text"]

@@ -150,3 +150,12 @@ def test_report_numbers_equal_the_api() -> None:
     pd.testing.assert_frame_equal(ctx.results["mediation_grid"].tidy(), api_grid.tidy())
     html = "".join(str(b.content) for b in roi_sec.blocks if b.kind == "html")
     assert f"{api['F'].iloc[0]:.3f}" in html
+
+
+def test_report_tables_print_df_and_counts_as_integers() -> None:
+    from neuroimmune_stats.report.html import frame_html
+
+    t = pd.DataFrame({"F": [5.4712], "df1": [1.0], "df2": [50.0], "df": [48.27], "n": [54.0], "estimate": [1.0]})
+    html = frame_html(t)
+    assert "<td>1</td><td>50</td><td>48.3</td><td>54</td>" in html
+    assert "<td>5.471</td>" in html and "<td>1.000</td>" in html  # other numbers keep their digits

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,9 +65,13 @@ class Section:
 def frame_html(df: pd.DataFrame, digits: int = 3) -> str:
     """A DataFrame as an HTML table; every cell and header is escaped, text columns are left-aligned."""
 
-    def fmt(v: Any) -> str:
+    from ..format import format_df
+
+    def fmt(v: Any, counted: bool) -> str:
         if v is None or (isinstance(v, float) and pd.isna(v)):
             return ""
+        if counted and isinstance(v, int | float | np.integer | np.floating):
+            return format_df(v)  # degrees of freedom and counts: "1", "50", "48.3", never "1.000"
         if isinstance(v, float | np.floating):
             v = float(v)
             return f"{v:.{digits}g}" if abs(v) < 1e-3 and v != 0 else f"{v:.{digits}f}"
@@ -75,9 +80,11 @@ def frame_html(df: pd.DataFrame, digits: int = 3) -> str:
     numeric = [pd.api.types.is_numeric_dtype(df.iloc[:, i]) and not pd.api.types.is_bool_dtype(df.iloc[:, i])
                for i in range(df.shape[1])]
     cls = ["" if num else ' class="txt"' for num in numeric]
+    counted = [bool(re.fullmatch(r"(df\d*|df_.*|.*_df|n|n_.*)", str(c))) for c in df.columns]
     head = "".join(f"<th{c}>{escape(name)}</th>" for c, name in zip(cls, df.columns, strict=True))
     body = "".join(
-        "<tr>" + "".join(f"<td{c}>{escape(fmt(v))}</td>" for c, v in zip(cls, row, strict=True)) + "</tr>"
+        "<tr>" + "".join(f"<td{c}>{escape(fmt(v, k))}</td>" for c, k, v in zip(cls, counted, row, strict=True))
+        + "</tr>"
         for row in df.itertuples(index=False, name=None)
     )
     return f'<div class="scroll"><table class="tbl"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'

@@ -376,12 +376,13 @@ def impute(
         trace = np.concatenate([t for _, t in parts], axis=1)
     else:
         values, trace = _chains(model, seeds)
-    frames = [_to_frame(data, cols, vars_, cats, values[i]) for i in range(m)]
+    frames = _to_frames(data, cols, vars_, cats, values)
     orig = data.copy()
     orig.index = pd.RangeIndex(len(orig))
-    where = pd.DataFrame(False, index=orig.index, columns=list(orig.columns))
+    cells = np.zeros(orig.shape, dtype=bool)
     for k, c in enumerate(cols):
-        where[c] = vars_[k].missing
+        cells[:, orig.columns.get_loc(c)] = vars_[k].missing
+    where = pd.DataFrame(cells, index=orig.index, columns=list(orig.columns))
     imp = ImputedData(
         frames, orig, where,
         method={v.name: v.method for v in vars_ if v.method},
@@ -395,29 +396,42 @@ def impute(
     return imp
 
 
-def _to_frame(data: pd.DataFrame, cols: list[str], vars_: list[_Var], cats: dict[str, Any],
-              V: np.ndarray) -> pd.DataFrame:
-    out = data.copy()
-    out.index = pd.RangeIndex(len(out))
-    for k, c in enumerate(cols):
-        var = vars_[k]
-        if not var.missing.any():
-            continue
-        if var.factor:
-            categories, used = cats[c]
-            codes = used[V[:, k].astype(int)]
-            col = pd.Categorical.from_codes(codes, categories=categories)
-            if isinstance(data[c].dtype, pd.CategoricalDtype):
-                out[c] = pd.Series(col, index=out.index).cat.set_categories(data[c].cat.categories)
-            else:
-                out[c] = np.asarray(col.astype(object))
-        else:
-            s = out[c]
-            if pd.api.types.is_integer_dtype(s.dtype) and np.all(np.mod(V[:, k], 1) == 0):
-                out[c] = V[:, k].astype(s.dtype.numpy_dtype if hasattr(s.dtype, "numpy_dtype") else np.int64)
-            else:
-                out[c] = V[:, k]
-    return out
+def _to_frames(data: pd.DataFrame, cols: list[str], vars_: list[_Var], cats: dict[str, Any],
+               values: np.ndarray) -> list[pd.DataFrame]:
+    """The m completed data sets: ``data`` (new RangeIndex) with the imputed columns of ``values`` (m, n, p).
+
+    One template copy of ``data``; each data set is a shallow copy of it (copy-on-write) with its
+    imputed columns set, and shares the template's ``attrs`` (pandas would deep-copy them on every
+    column set; :class:`ImputedData` hands out copies).
+    """
+    template = data.copy()
+    template.index = pd.RangeIndex(len(template))
+    attrs = template.attrs
+    template.attrs = {}
+    imputed = [(k, template[cols[k]].dtype) for k, var in enumerate(vars_) if var.missing.any()]
+    for k, _ in imputed:  # each imputed column in a block of its own: setting it then splits no block
+        template[cols[k]] = template[cols[k]].copy()
+    frames = []
+    for V in values:
+        out = template.copy(deep=False)
+        for k, dtype in imputed:
+            out[cols[k]] = _column(dtype, vars_[k], cats.get(cols[k]), V[:, k], out.index)
+        out.attrs = attrs
+        frames.append(out)
+    return frames
+
+
+def _column(dtype: Any, var: _Var, cat: Any, v: np.ndarray, index: pd.Index) -> Any:
+    """One imputed column in the original column's ``dtype`` (factor codes back to levels)."""
+    if var.factor:
+        categories, used = cat
+        col = pd.Categorical.from_codes(used[v.astype(int)], categories=categories)
+        if isinstance(dtype, pd.CategoricalDtype):
+            return pd.Series(col, index=index).cat.set_categories(dtype.categories)
+        return np.asarray(col.astype(object))
+    if pd.api.types.is_integer_dtype(dtype) and np.all(np.mod(v, 1) == 0):
+        return v.astype(dtype.numpy_dtype if hasattr(dtype, "numpy_dtype") else np.int64)
+    return v
 
 
 __all__ = ["impute"]

@@ -189,11 +189,16 @@ class ImputedData(Sequence[pd.DataFrame]):
     @property
     def imputed_columns(self) -> list[str]:
         """Columns with at least one imputed cell."""
-        return [c for c in self.where.columns if bool(self.where[c].any())]
+        return [c for c, k in self._imputed_counts().items() if k]
+
+    def _imputed_counts(self) -> dict[str, int]:
+        """Imputed cells per column (one pass over ``where``)."""
+        counts = self.where.to_numpy(dtype=bool).sum(axis=0)
+        return {c: int(k) for c, k in zip(self.where.columns, counts, strict=True)}
 
     def __repr__(self) -> str:
-        cols = self.imputed_columns
-        counts = ", ".join(f"{c} ({int(self.where[c].sum())}, {self.method.get(c, '?')})" for c in cols)
+        n_imp = self._imputed_counts()
+        counts = ", ".join(f"{c} ({k}, {self.method.get(c, '?')})" for c, k in n_imp.items() if k)
         it = f", {self.maxit} iterations" if self.maxit else ""
         return (f"ImputedData: m = {self.m} imputations of {self.n} subjects{it}; imputed columns "
                 f"(cells, method): {counts or 'none'}")
@@ -210,9 +215,10 @@ class ImputedData(Sequence[pd.DataFrame]):
         >>> ImputedData.from_frames([f1, f2]).model_description()
         'm = 2 imputed data sets (made elsewhere) of 3 subjects; imputed: y (1 values).'
         """
-        cols = self.imputed_columns
+        n_imp = self._imputed_counts()
+        cols = [c for c, k in n_imp.items() if k]
         if all(self.method.get(c) == "external" for c in cols):
-            imp = ", ".join(f"{c} ({int(self.where[c].sum())} values)" for c in cols)
+            imp = ", ".join(f"{c} ({n_imp[c]} values)" for c in cols)
             return f"m = {self.m} imputed data sets (made elsewhere) of {self.n} subjects; imputed: {imp}."
         names = {"pmm": "predictive mean matching", "logreg": "logistic regression",
                  "polyreg": "multinomial logistic regression", "norm": "Bayesian linear regression"}
@@ -227,7 +233,7 @@ class ImputedData(Sequence[pd.DataFrame]):
                 on = f" as {preds[0]}" if preds else ""
             else:
                 on = f" on {', '.join(preds)}" if preds else ""
-            parts.append(f"{c} ({int(self.where[c].sum())} values; {label}{on})")
+            parts.append(f"{c} ({n_imp[c]} values; {label}{on})")
         return (f"Multiple imputation by chained equations: m = {self.m} data sets of {self.n} subjects, "
                 f"{self.maxit} iterations; imputed: " + "; ".join(parts) + ".")
 

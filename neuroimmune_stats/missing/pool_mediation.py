@@ -186,21 +186,84 @@ def mediate_imputed(
             rest = Parallel(n_jobs=n_jobs)(delayed(mediate)(f, x, m, y, seed=s, n_jobs=1, **kw)
                                            for f, s in zip(rest_frames, seeds[1:], strict=True))
     else:
-        rest = each(ImputedData(rest_frames, imp.data, imp.where), _Runner(x, m, y, seeds[1:], kw))
+        shared = _SharedFrame.of(first[0], imp._frames[0])
+        rest = each(ImputedData(rest_frames, imp.data, imp.where), _Runner(x, m, y, seeds[1:], kw, shared))
     return _pooled_result([*first, *rest], imp, seed)
 
 
-class _Runner:
-    """Calls mediate on successive frames with successive seeds."""
+class _SharedFrame:
+    """The model frame of the first imputation, reused by the others.
 
-    def __init__(self, x: str, m: Any, y: str, seeds: Sequence[Any], kw: dict[str, Any]) -> None:
+    The m completed data sets share their rows, their missingness-free cases and (unless a
+    covariate was imputed) their covariate coding, so the other imputations only need their own
+    x/m/y values: no pandas model frame, no factor coding, no argument checks per imputation.
+    Each imputation is checked to have the same complete cases and identical covariate columns
+    as the first; one that does not goes through the whole :func:`mediate` (same numbers either
+    way: the model frame is the same arrays).
+    """
+
+    def __init__(self, result: Any, frame: pd.DataFrame) -> None:
+        from ..design import complete_mask
+
+        prep = result._prep
+        self.prep = prep
+        self.ci, self.level, self.n_boot = result.ci, result.conf_level, result.n_boot  # as mediate checked them
+        self.roles = list(prep.columns[: prep.n_roles])
+        self.covariates = list(dict.fromkeys(c for cs in prep.covariates_by_eq.values() for c in cs))
+        self.mask = complete_mask(frame, [*self.roles, *self.covariates])
+        self.covariate_mask = complete_mask(frame, self.covariates)
+        self.first_covariates = [frame[c] for c in self.covariates]
+
+    @classmethod
+    def of(cls, result: Any, frame: pd.DataFrame) -> _SharedFrame | None:
+        """The shared frame of ``result`` (a model without moderator), or None (no sharing)."""
+        from ..mediation.result import MediationResult
+
+        if type(result) is not MediationResult or getattr(result, "_prep", None) is None:
+            return None
+        return cls(result, frame)
+
+    def prepared(self, frame: pd.DataFrame) -> Any:
+        """The prepared model of ``frame`` from the shared frame, or None when it does not apply."""
+        from ..mediation._spec import _assemble
+
+        if not all(frame[c].equals(s) for c, s in zip(self.covariates, self.first_covariates, strict=True)):
+            return None
+        cols = []
+        for c in self.roles:
+            s = frame[c]
+            if not (isinstance(s.dtype, np.dtype) and s.dtype.kind in "fiub"):
+                return None  # not a plain numeric column: the whole mediate call (and its checks)
+            cols.append(s.to_numpy(dtype=float))
+        values = np.column_stack(cols)
+        # on plain numeric columns "finite" is the package's missing-value rule (design.present)
+        if not np.array_equal(self.covariate_mask & np.isfinite(values).all(axis=1), self.mask):
+            return None
+        # the same arrays, in the same memory layout, as mediate's own model frame (same numbers to the bit)
+        roles = np.column_stack([v[self.mask] for v in cols])
+        p = self.prep
+        return _assemble(p.x, p.mediators, p.y, p.serial, roles, p.raw[:, p.n_roles:], p.columns[p.n_roles:],
+                         p.expand, p.covariates_by_eq, p.excluded_ids, p.hc)
+
+
+class _Runner:
+    """Calls mediate on successive frames with successive seeds (on the shared frame when it applies)."""
+
+    def __init__(self, x: str, m: Any, y: str, seeds: Sequence[Any], kw: dict[str, Any],
+                 shared: _SharedFrame | None = None) -> None:
         self.x, self.m, self.y, self.kw = x, m, y, kw
         self.seeds = iter(seeds)
+        self.shared = shared
 
     def __call__(self, frame: pd.DataFrame) -> Any:
-        from ..mediation.bootstrap import mediate
+        from ..mediation.bootstrap import mediate, run
 
-        return mediate(frame, self.x, self.m, self.y, seed=next(self.seeds), n_jobs=1, **self.kw)
+        seed = next(self.seeds)
+        prep = self.shared.prepared(frame) if self.shared is not None else None
+        if prep is None:
+            return mediate(frame, self.x, self.m, self.y, seed=seed, n_jobs=1, **self.kw)
+        sh = self.shared
+        return run(prep, self.kw["covariates"], sh.n_boot, sh.ci, sh.level, seed, 1)  # type: ignore[union-attr]
 
 
 MISSING_CHOICES = ("listwise", "fiml")

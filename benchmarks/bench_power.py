@@ -34,7 +34,7 @@ from _timing import Timing, ratio_rows, to_markdown
 import neuroimmune_stats as nis
 from neuroimmune_stats._rng import analysis_seed
 from neuroimmune_stats.planning import power_mediation
-from neuroimmune_stats.planning.mediation_power import _Simulation
+from neuroimmune_stats.planning.mediation_sim import _Simulation
 from neuroimmune_stats.planning.simulation import sim_seed
 
 N, N_SIMS, N_BOOT, K = 100, 1000, 1000, 2

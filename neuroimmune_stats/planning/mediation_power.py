@@ -3,13 +3,14 @@
 Each simulated data set follows the standardised single-mediator model of Fritz & MacKinnon (2007):
 X ~ N(0, 1), M = aX + e_M, Y = c′X + bM + e_Y with independent N(0, 1) errors (and, optionally, k
 independent N(0, 1) covariates entered in every equation with zero effects, so they cost degrees of
-freedom only). The data set is analysed exactly as :func:`~neuroimmune_stats.mediate` analyses data:
-the same model frame (``mediation._spec``), the same vectorised bootstrap of every resample's
-regressions (``mediation._engine.Engine`` through :func:`~neuroimmune_stats.resampling.resample`)
-and the same interval (``mediation.intervals``); the test rejects when the interval of a×b excludes
-0. Simulation ``i`` draws its data and its resamples from the ``i``-th child of the analysis seed
-(:mod:`.simulation`), so the numbers do not depend on ``n_jobs`` and every n uses the same random
-numbers (common random numbers make the power curve smooth and the n search stable).
+freedom only). The data set is analysed as :func:`~neuroimmune_stats.mediate` analyses data (the
+same resamples, OLS paths and interval, ``mediation.intervals``); the test rejects when the interval
+of a×b excludes 0. Chunks of simulations are computed in one vectorised pass (:mod:`.mediation_sim`,
+checked against the per-simulation reference that runs ``mediation._engine.Engine`` through
+:func:`~neuroimmune_stats.resampling.resample`). Simulation ``i`` draws its data and its resamples
+from the ``i``-th child of the analysis seed (:mod:`.simulation`), so the numbers do not depend on
+``n_jobs`` and every n uses the same random numbers (common random numbers make the power curve
+smooth and the n search stable).
 
 Examples
 --------
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -32,59 +32,15 @@ from scipy import stats
 from .._params import check_choice, check_int, check_probability
 from .._rng import SeedLike, analysis_seed
 from ..exceptions import SpecificationError
-from ..mediation._engine import Engine
-from ..mediation._spec import _assemble
-from ..mediation.bootstrap import _Statistic
-from ..mediation.intervals import interval
-from ..resampling import resample
+from .mediation_sim import _BatchSimulation
 from .power import _ns
 from .result import PILOT_NOTE, PowerResult
-from .simulation import run_simulations, sub_seed
+from .simulation import run_batched
 
 WHERE = "power_mediation"
 
 #: largest n the target search considers
 N_MAX_SEARCH = 20_000
-
-
-class _Simulation:
-    """One simulated data set of size ``n`` and its bootstrap test of a×b (picklable for joblib)."""
-
-    def __init__(self, n: int, a: float, b: float, c_prime: float, k: int, ci: str, level: float,
-                 n_boot: int) -> None:
-        self.n, self.a, self.b, self.c_prime, self.k = n, a, b, c_prime, k
-        self.ci, self.level, self.n_boot = ci, level, n_boot
-        cnames = [f"c{j + 1}" for j in range(k)]
-        # the model frame (columns, equations) once, from placeholder data of the same shape; each
-        # simulated data set then only swaps in its columns (the full-sample OLS fits and role checks
-        # of _assemble cost ~15% of a simulation at n = 36 and are not used by the test)
-        d = np.random.default_rng(0).standard_normal((max(n, k + 5), 3 + k))
-        self.template = replace(_assemble("x", ["m"], "y", False, d[:, :3], d[:, 3:], cnames,
-                                          {c: [c] for c in cnames}, {"m:m": cnames, "y": cnames}, ()), fits={})
-
-    def data(self, seed: np.random.SeedSequence) -> np.ndarray:
-        """The simulated data set of ``seed``: columns x, m, y, then the covariates."""
-        z = np.random.default_rng(sub_seed(seed, 0)).standard_normal((self.n, 3 + self.k))
-        x = z[:, 0]
-        m = self.a * x + z[:, 1]
-        y = self.c_prime * x + self.b * m + z[:, 2]
-        return np.column_stack([x, m, y, z[:, 3:]])
-
-    def __call__(self, seed: np.random.SeedSequence) -> bool:
-        d = self.data(seed)
-        scale = d.std(axis=0)
-        scale[scale == 0] = 1.0
-        prep = replace(self.template, n=self.n, raw=d, center=d.mean(axis=0), scale=scale)
-        engine = Engine(prep)
-        col = next(i for i, lab in enumerate(engine.labels) if lab.term == "indirect")
-        est = engine.effects(engine.moments_full())[0][0, [col]]
-        draws = resample(_Statistic(engine), self.n, self.n_boot, kind="bootstrap", seed=sub_seed(seed, 1),
-                         n_jobs=1)[:, [col]]
-        jack = None
-        if self.ci == "bca":
-            jack = engine.effects(engine.moments_jackknife(), self.n - 1)[0][:, [col]]
-        lo, hi = interval(self.ci, draws, est, self.level, jack)
-        return bool(lo[0] > 0 or hi[0] < 0)
 
 
 def joint_significance_power(a: float, b: float, n: int, k: int, alpha: float) -> float:
@@ -98,8 +54,8 @@ def joint_significance_power(a: float, b: float, n: int, k: int, alpha: float) -
 
 def _evaluate(n: int, a: float, b: float, c_prime: float, k: int, ci: str, alpha: float, n_boot: int,
               n_sims: int, root: np.random.SeedSequence, n_jobs: int, progress: bool) -> tuple[float, float]:
-    sim = _Simulation(n, a, b, c_prime, k, ci, 1 - alpha, n_boot)
-    hits = run_simulations(sim, n_sims, root, n_jobs=n_jobs, progress=progress, desc=f"{WHERE} n={n}")
+    sim = _BatchSimulation(n, a, b, c_prime, k, ci, 1 - alpha, n_boot)
+    hits = run_batched(sim, n_sims, root, n_jobs=n_jobs, progress=progress, desc=f"{WHERE} n={n}")
     p = float(np.mean(hits))
     return p, math.sqrt(p * (1 - p) / n_sims)
 

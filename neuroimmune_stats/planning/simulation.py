@@ -7,6 +7,8 @@ in chunks, sequentially or through joblib (the active backend, e.g. Dask, is hon
 tqdm progress bar only when stderr is a terminal. The numbers depend only on the seed, never on
 ``n_jobs`` or the chunking. Each simulation's own bootstrap goes through
 :func:`~neuroimmune_stats.resampling.resample` with a seed derived from its simulation seed.
+:func:`run_batched` is the same for a function that takes a whole chunk of seeds and returns one
+result per seed (a vectorised simulation): the chunks, hence the numbers, are the same.
 
 Examples
 --------
@@ -15,12 +17,15 @@ Examples
 >>> means = run_simulations(_mean_of_ten, 50, root)
 >>> bool(np.allclose(means, run_simulations(_mean_of_ten, 50, root, n_jobs=2)))
 True
+>>> bool(np.allclose(means, run_batched(_means_of_ten, 50, root)))
+True
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, TypeVar
 
 import numpy as np
@@ -31,6 +36,9 @@ T = TypeVar("T")
 
 #: simulations per chunk (scheduling and progress granularity only; never changes the numbers)
 CHUNK = 25
+
+#: simulations per chunk of :func:`run_batched` (one vectorised call each)
+BATCH_CHUNK = 50
 
 
 def sim_seed(root: np.random.SeedSequence, i: int) -> np.random.SeedSequence:
@@ -47,6 +55,42 @@ def _chunk(fn: Callable[[np.random.SeedSequence], T], seeds: Sequence[np.random.
     return [fn(s) for s in seeds]
 
 
+def _run(
+    work: Callable[[Sequence[np.random.SeedSequence]], list[T]],
+    n_sims: int,
+    root: np.random.SeedSequence,
+    n_jobs: int | None,
+    progress: bool,
+    desc: str | None,
+    chunk: int,
+) -> list[T]:
+    """``work`` on each chunk of ``chunk`` consecutive simulation seeds, sequentially or through joblib."""
+    seeds = [sim_seed(root, i) for i in range(int(n_sims))]
+    chunks = [seeds[s : s + chunk] for s in range(0, len(seeds), chunk)]
+    show = progress and sys.stderr.isatty() and len(chunks) > 1
+    out: list[T] = []
+    if _joblib_wanted(n_jobs):
+        from joblib import Parallel, delayed
+
+        par = Parallel(n_jobs=n_jobs, return_as="generator")
+        it: Any = par(delayed(work)(c) for c in chunks)
+        if show:
+            from tqdm.auto import tqdm
+
+            it = tqdm(it, total=len(chunks), desc=desc, unit="chunk", leave=False)
+        for part in it:
+            out.extend(part)
+        return out
+    it = chunks
+    if show:
+        from tqdm.auto import tqdm
+
+        it = tqdm(chunks, desc=desc, unit="chunk", leave=False)
+    for c in it:
+        out.extend(work(c))
+    return out
+
+
 def run_simulations(
     fn: Callable[[np.random.SeedSequence], T],
     n_sims: int,
@@ -61,30 +105,27 @@ def run_simulations(
     ``fn`` must be picklable for ``n_jobs != 1`` (a module-level function or an instance of a
     module-level class).
     """
-    seeds = [sim_seed(root, i) for i in range(int(n_sims))]
-    chunks = [seeds[s : s + CHUNK] for s in range(0, len(seeds), CHUNK)]
-    show = progress and sys.stderr.isatty() and len(chunks) > 1
-    out: list[T] = []
-    if _joblib_wanted(n_jobs):
-        from joblib import Parallel, delayed
+    return _run(partial(_chunk, fn), n_sims, root, n_jobs, progress, desc, CHUNK)
 
-        par = Parallel(n_jobs=n_jobs, return_as="generator")
-        it: Any = par(delayed(_chunk)(fn, c) for c in chunks)
-        if show:
-            from tqdm.auto import tqdm
 
-            it = tqdm(it, total=len(chunks), desc=desc, unit="chunk", leave=False)
-        for part in it:
-            out.extend(part)
-        return out
-    it = chunks
-    if show:
-        from tqdm.auto import tqdm
+def run_batched(
+    fn: Callable[[Sequence[np.random.SeedSequence]], list[T]],
+    n_sims: int,
+    root: np.random.SeedSequence,
+    *,
+    n_jobs: int | None = 1,
+    progress: bool = False,
+    desc: str | None = None,
+    chunk: int = BATCH_CHUNK,
+) -> list[T]:
+    """:func:`run_simulations` for a vectorised ``fn``: ``fn(seeds)`` gets a whole chunk of seeds.
 
-        it = tqdm(chunks, desc=desc, unit="chunk", leave=False)
-    for c in it:
-        out.extend(_chunk(fn, c))
-    return out
+    ``fn(seeds)`` must return one result per seed, in order, each depending only on its own seed,
+    so the concatenated output is ``[f(seed_0), ..., f(seed_{n_sims-1})]`` for the per-seed
+    function ``f`` that ``fn`` vectorises, whatever ``n_jobs``. Chunks of ``chunk`` seeds are the
+    unit of scheduling (joblib, the active backend) and of progress.
+    """
+    return _run(fn, n_sims, root, n_jobs, progress, desc, max(1, int(chunk)))
 
 
 def _mean_of_ten(seed: np.random.SeedSequence) -> float:
@@ -92,4 +133,9 @@ def _mean_of_ten(seed: np.random.SeedSequence) -> float:
     return float(np.random.default_rng(seed).standard_normal(10).mean())
 
 
-__all__ = ["CHUNK", "run_simulations", "sim_seed", "sub_seed"]
+def _means_of_ten(seeds: Sequence[np.random.SeedSequence]) -> list[float]:
+    """Doctest helper: :func:`_mean_of_ten` of each seed (a vectorisable function of a chunk)."""
+    return [_mean_of_ten(s) for s in seeds]
+
+
+__all__ = ["BATCH_CHUNK", "CHUNK", "run_batched", "run_simulations", "sim_seed", "sub_seed"]

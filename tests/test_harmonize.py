@@ -13,13 +13,15 @@ import pandas as pd
 import pytest
 
 import neuroimmune_stats as nis
+from neuroimmune_stats.design import as_factor, covariate_matrix, is_factor, resolve_columns
 from neuroimmune_stats.exceptions import (
     DataWarning,
     InsufficientDataError,
     RankDeficiencyError,
     SpecificationError,
 )
-from neuroimmune_stats.harmonization import HarmonizeResult, harmonize
+from neuroimmune_stats.harmonization import HarmonizeResult, frames, harmonize
+from neuroimmune_stats.harmonization.api import check_balance, default_features, prepare
 from neuroimmune_stats.harmonization.combat import adjust_fitted, apply_fit, fit_combat
 
 REF = Path(__file__).parent / "reference"
@@ -251,3 +253,213 @@ def test_report_section() -> None:
     one["protocol"] = one["protocol"].astype(str)
     one.loc[one.index[0], "protocol"] = "3"
     assert "could not be estimated" in harmonized_roi_models(one, StudyConfig()).blocks[0].content
+
+
+# --------------------------------------------------------------------------- array fast paths = the design layer
+# harmonize reads frames by position (harmonization/frames.py); each step must give exactly what the
+# model-frame layer gives, so these compare with it (and with a plain column-by-column copy).
+STRINGS = ["object", "str", "string[python]", "string[pyarrow]"]
+
+
+def _series(kind: str, rng: np.random.Generator, n: int = 30, missing: bool = False) -> pd.Series:
+    if kind in STRINGS:
+        s = pd.Series(rng.choice(["b", "a", "Ä", "c10", "c9"], n), dtype=object)
+    elif kind == "int":
+        s = pd.Series(rng.choice([2, 1, 3], n))
+    elif kind == "float_whole":
+        s = pd.Series(rng.choice([2.0, 1.0], n))
+    elif kind == "float":
+        s = pd.Series(rng.choice([0.5, 2.25, -1.0], n))
+    elif kind == "bool":
+        s = pd.Series(rng.random(n) < 0.5)
+    elif kind == "mixed":  # 1 and 1.0 are one level
+        s = pd.Series(rng.choice(np.array([1, 1.0, 2], dtype=object), n), dtype=object)
+    else:  # categorical with an unused level, not in sorted order
+        s = pd.Series(pd.Categorical(rng.choice(["MAB", "HAB"], n), categories=["MAB", "LAB", "HAB"]))
+    if missing:
+        s = s.astype(object) if kind in ("int", "bool") else s
+        s.iloc[[1, 4]] = None
+    return s.astype(kind) if kind in STRINGS[1:] else s
+
+
+KINDS = [*STRINGS, "int", "float_whole", "float", "bool", "mixed", "categorical"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("missing", [False, True])
+def test_factor_codes_are_as_factor(kind: str, missing: bool) -> None:
+    s = _series(kind, np.random.default_rng(len(kind)), missing=missing).rename("site")
+    codes, levels = frames.factor_codes(s)
+    cat = as_factor(s)
+    np.testing.assert_array_equal(codes, np.asarray(cat.cat.codes))
+    assert levels == list(cat.cat.categories)
+    assert [type(v) for v in levels] == [type(v) for v in cat.cat.categories]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("missing", [False, True])
+def test_covariate_columns_are_covariate_matrix(kind: str, missing: bool) -> None:
+    rng = np.random.default_rng(7)
+    df = pd.DataFrame({"x": _series(kind, rng, missing=missing), "bmi": rng.normal(25, 3, 30),
+                       "sex": _series("str", rng)})
+    for covs in (["x"], ["bmi", "x", "sex"], []):
+        X, names = frames.covariate_columns(df, covs, what="w")
+        X0, names0 = covariate_matrix(df, covs, what="w")
+        np.testing.assert_array_equal(X, X0)
+        assert names == names0
+    for const, covs in ((df.assign(x=df["x"].iloc[0]), ["bmi", "x"]), (df.assign(bmi=1.0), ["x", "bmi"])):
+        with pytest.raises(SpecificationError) as ours:
+            frames.covariate_columns(const, covs, what="w")
+        with pytest.raises(SpecificationError) as ref:
+            covariate_matrix(const, covs, what="w")
+        assert str(ours.value) == str(ref.value)
+
+
+@pytest.mark.parametrize("spec", ["f*", ["f2", "f0", "f2"], ["f1"], "F1", ["f0", "nope"], ["f0", 3], "g?", [], None])
+def test_resolve_is_resolve_columns(spec: object) -> None:
+    df = pd.DataFrame(np.zeros((2, 4)), columns=["f0", "f1", "f2", "g1"]).astype({"g1": int})
+    for frame in (df, df.set_axis(df.columns.astype("string[pyarrow]"), axis=1), df.set_axis(list(df.columns), axis=1)):
+        try:
+            ref: object = resolve_columns(frame, spec, what="w")  # type: ignore[arg-type]
+        except SpecificationError as exc:
+            ref = str(exc)
+        try:
+            ours: object = frames.resolve(frame, spec, what="w", positions=frames.column_positions(frame))  # type: ignore[arg-type]
+        except SpecificationError as exc:
+            ours = str(exc)
+        assert ours == ref
+
+
+def _copy_with(df: pd.DataFrame, feats: list[str], H: np.ndarray) -> pd.DataFrame:
+    out = df.copy()
+    for j, c in enumerate(feats):
+        out[c] = H[:, j]
+    return out
+
+
+def _reference_harmonize(df: pd.DataFrame, feats: list[str], batch: str, covs: list[str],
+                         parametric: bool) -> pd.DataFrame:
+    """The design layer's path: Series factor coding, covariate_matrix, data[feats], column-by-column output."""
+    cat = as_factor(df[batch])
+    codes = np.asarray(cat.cat.codes, dtype=np.int64)
+    mod = covariate_matrix(df, covs)[0]
+    Y = df[feats].to_numpy(dtype=float)
+    fit = fit_combat(Y, codes, len(cat.cat.categories), mod, parametric=parametric)
+    return _copy_with(df, feats, adjust_fitted(fit, Y, codes, mod)[0])
+
+
+def _mixed_frame(seed: int, strings: str) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    n = 40
+    df = pd.DataFrame({
+        "subject_id": pd.Series([f"sub-{i:02d}" for i in range(n)], dtype=strings),
+        "f_b": rng.normal(size=n), "site": pd.Series(np.tile(["s2", "s2", "s1", "s1", "s1"], n // 5), dtype=strings),
+        "f_a": rng.normal(size=n) + np.repeat([0.0, 1.0], n // 2), "age": rng.uniform(20, 70, n),
+        "sex": pd.Series(rng.choice(["F", "M"], n), dtype=strings),
+        "geno": pd.Categorical(rng.choice(["MAB", "HAB"], n), categories=["MAB", "LAB", "HAB"]),
+        "protocol": np.repeat([2, 1], n // 2),
+    })
+    for j in range(12):
+        df[f"f{j:02d}"] = rng.normal(size=n) * (1 + df["protocol"] * 0.3) + 0.2 * np.asarray(df["sex"] == "M")
+    idx = pd.Index([f"r{i}" for i in rng.permutation(n)], name="rid", dtype=strings)
+    return df.set_index(idx).astype({"f03": np.float32})
+
+
+@pytest.mark.parametrize("strings", ["object", "str", "string[pyarrow]"])
+@pytest.mark.parametrize("batch, covs, feats", [
+    ("site", ["sex", "age", "geno"], "f*"),                      # around the other columns, float32 among them
+    ("protocol", ["sex"], ["f05", "f01", "f_a", "f00", "f07"]),  # out of frame order, not consecutive
+    ("site", [], ["f11", "f10"]),                                # one run, reversed
+    ("protocol", ["age", "site"], "f0*"),                        # numeric first, then a factor covariate
+])
+def test_harmonize_equals_the_design_layer_path(strings: str, batch: str, covs: list[str], feats: object) -> None:
+    df = _mixed_frame(1, strings)
+    df.attrs = {"validation_log": ["read"]}
+    before = df.copy(deep=True)
+    names = resolve_columns(df, feats, what="w")  # type: ignore[arg-type]
+    for parametric in (True, False):
+        out = harmonize(df, feats, batch=batch, covariates=covs, parametric=parametric)  # type: ignore[arg-type]
+        ref = _reference_harmonize(df, names, batch, covs, parametric)
+        ref.attrs = {}
+        pd.testing.assert_frame_equal(out, ref, check_exact=True)
+        assert out.attrs == {} and out.columns.equals(df.columns) and out.columns.dtype == df.columns.dtype
+    pd.testing.assert_frame_equal(df, before)
+    assert df.attrs == {"validation_log": ["read"]}
+    res = harmonize(df, feats, batch=batch, covariates=covs, result=True)  # type: ignore[arg-type]
+    pd.testing.assert_frame_equal(res.original, df[[*names, batch]].copy())
+
+
+def test_with_columns_is_a_column_by_column_copy() -> None:
+    df = _mixed_frame(2, "str")
+    rng = np.random.default_rng(0)
+    for names in (["f_b"], ["f_a", "f_b", "f00"], [c for c in df.columns if c.startswith("f")], list(df.columns[::-1])):
+        pos = frames.feature_positions(names, frames.column_positions(df))
+        assert pos is not None
+        H = rng.normal(size=(len(df), len(names)))
+        pd.testing.assert_frame_equal(frames.with_columns(df, pos, H), _copy_with(df, names, H), check_exact=True)
+
+
+def test_feature_block_and_default_features_as_before() -> None:
+    df = _mixed_frame(3, "str").assign(flag=lambda d: d["age"] > 40, n_int=np.arange(40))
+    where = frames.column_positions(df)
+    for names in (["f_b", "n_int", "f03"], ["flag", "f_a"]):  # booleans read as 0/1, column by column
+        np.testing.assert_array_equal(frames.float_block(df, names, frames.feature_positions(names, where), what="w"),
+                                      np.column_stack([df[c].to_numpy(dtype=float) for c in names]))
+    for bad in (["f_a", "sex"], ["geno"], ["protocol", "f_a"]):
+        with pytest.raises(SpecificationError, match="must be numeric") if bad != ["protocol", "f_a"] \
+                else contextlib.nullcontext():
+            frames.float_block(df, bad, frames.feature_positions(bad, where), what="w")
+    exclude = ["site", "age"]
+    assert default_features(df, exclude, where) == [
+        c for c in df.columns if c not in exclude and pd.api.types.is_numeric_dtype(df[c]) and not is_factor(df[c])]
+    assert prepare(df, None, "site", ["age"]).features == default_features(df, exclude, where)
+
+
+def _crosstab_balance(data: pd.DataFrame, batch: str) -> str | None:
+    """The message of the crosstab implementation of the imbalance check (None: no warning)."""
+    tab = pd.crosstab(data[batch].astype(str), data["subtype"].astype(str), normalize="index")
+    if tab.shape[0] < 2 or tab.shape[1] < 2:
+        return None
+    spread = tab.max(axis=0) - tab.min(axis=0)
+    worst = str(spread.idxmax())
+    if float(spread.max()) <= 0.05:
+        return None
+    shares = ", ".join(f"{b}: {100 * tab.loc[b, worst]:.0f}%" for b in tab.index)
+    return (f"'subtype' is unbalanced across {batch!r} (share of {worst!r} by batch: {shares}; "
+            f"differs by {100 * float(spread.max()):.0f} percentage points)")
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_balance_check_is_the_crosstab(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(8, 60))
+    levels = ["radicular", "axial", "mixed"][: int(rng.integers(1, 4))]
+    df = pd.DataFrame({"site": rng.choice([1, 2, 3][: int(rng.integers(1, 4))], n),
+                       "subtype": rng.choice(levels, n)})
+    if seed % 3 == 0:
+        df["subtype"] = df["subtype"].astype(object)
+        df.loc[df.index[:3], "subtype"] = None
+    if seed % 4 == 1:
+        df["subtype"] = pd.Categorical(df["subtype"], categories=["radicular", "axial", "mixed", "other"])
+    if seed % 5 == 2:  # balanced by construction
+        df["site"] = np.tile([1, 2], n)[:n]
+        df["subtype"] = np.repeat(["axial", "radicular"], 2 * n)[: 2 * n : 2][:n]
+    ref = _crosstab_balance(df, "site")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        check_balance(df, "site", [])
+    got = [str(w.message) for w in caught if issubclass(w.category, DataWarning)]
+    assert (got == []) if ref is None else (len(got) == 1 and ref in got[0])
+
+
+@pytest.mark.parametrize("strings", ["object", "str", "string[pyarrow]"])
+def test_has_missing_is_isna(strings: str) -> None:
+    df = _mixed_frame(4, strings)
+    names = list(df.columns)
+    assert not frames.has_missing(df, names) and not frames.has_missing(df, names[:2])
+    for col in ("sex", "f07", "geno", "subject_id", "protocol"):
+        bad = df.copy()
+        bad[col] = bad[col].astype(object) if col == "protocol" else bad[col]
+        bad.loc[bad.index[5], col] = None
+        for cols in (names, [col], ["f_a", col], [c for c in names if c != col]):
+            assert frames.has_missing(bad, cols) == bool(bad[cols].isna().to_numpy().any())

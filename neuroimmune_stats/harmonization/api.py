@@ -8,7 +8,7 @@ The numbers are those of R ``sva::ComBat(dat, batch, mod)`` with ``mod = model.m
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, overload
 
@@ -16,18 +16,20 @@ import numpy as np
 import pandas as pd
 
 from .._params import check_bool
-from ..design import (
-    ALWAYS_FACTORS,
-    as_factor,
-    covariate_matrix,
-    is_factor,
-    numeric_column,
-    resolve_columns,
-    subject_ids,
-)
+from ..design import ALWAYS_FACTORS, as_factor, is_factor, subject_ids, without_attrs
 from ..exceptions import DataWarning, InsufficientDataError, RankDeficiencyError, SpecificationError
 from ..results import Result, format_table
 from .combat import CombatFit, adjust_fitted, fit_combat
+from .frames import (
+    column_positions,
+    covariate_columns,
+    factor_codes,
+    feature_positions,
+    float_block,
+    has_missing,
+    resolve,
+    with_columns,
+)
 
 WHAT = "harmonize"
 #: the covariate of interest checked for balance across batches
@@ -38,7 +40,11 @@ IMBALANCE = 0.05
 
 @dataclass(frozen=True)
 class Prepared:
-    """The arrays one ComBat fit needs, resolved and validated from a frame."""
+    """The arrays one ComBat fit needs, resolved and validated from a frame.
+
+    ``batch`` is the resolved batch column; ``positions`` the feature columns' positions in the
+    frame (``None`` when its column labels are not unique).
+    """
 
     features: list[str]
     covariates: list[str]
@@ -47,12 +53,16 @@ class Prepared:
     levels: list[Any]
     mod: np.ndarray
     mod_names: list[str]
+    batch: str = ""
+    positions: np.ndarray | None = None
 
 
 def batch_codes(s: pd.Series) -> tuple[np.ndarray, list[Any]]:
-    """Integer codes and levels of a batch column, a factor whatever its dtype (categorical order kept)."""
-    cat = as_factor(s)  # the package's factor levels (1 and 1.0 are one level; categorical order kept)
-    return np.asarray(cat.cat.codes, dtype=np.int64), list(cat.cat.categories)
+    """Integer codes and levels of a batch column, a factor whatever its dtype (categorical order kept).
+
+    The package's factor levels (``as_factor``: 1 and 1.0 are one level; categorical order kept).
+    """
+    return factor_codes(s)
 
 
 def batch_labels(s: pd.Series) -> np.ndarray:
@@ -61,9 +71,9 @@ def batch_labels(s: pd.Series) -> np.ndarray:
 
 
 def _missing_error(frame: pd.DataFrame, cols: list[str], what: str) -> None:
-    na = frame[cols].isna()
-    if not na.to_numpy().any():
+    if not has_missing(frame, cols):
         return
+    na = frame[cols].isna()
     bad_cols = [c for c in cols if na[c].any()]
     ids = subject_ids(frame)[na.any(axis=1)].tolist()
     shown = ", ".join(ids[:10]) + (" ..." if len(ids) > 10 else "")
@@ -73,46 +83,28 @@ def _missing_error(frame: pd.DataFrame, cols: list[str], what: str) -> None:
     )
 
 
-def feature_matrix(data: pd.DataFrame, feats: list[str], *, what: str) -> np.ndarray:
-    """The feature columns as one float (n, p) array; a non-numeric column raises naming it."""
-    block: pd.DataFrame
-    if data.columns.is_unique:  # positions by one vectorised lookup (iterating an arrow-string Index is slow)
-        block = data.take(data.columns.get_indexer(pd.Index(feats)), axis=1)
-    else:
-        block = data[feats]
-    numeric = all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in set(block.dtypes))
-    if numeric and not any(is_factor(block[c]) for c in feats if c in ALWAYS_FACTORS):
-        return block.to_numpy(dtype=float)
-    return np.column_stack([numeric_column(data, c, what=what) for c in feats])
+def feature_matrix(data: pd.DataFrame, feats: list[str], *, what: str,
+                   positions: np.ndarray | None = None) -> np.ndarray:
+    """The feature columns as one float (n, p) array; a non-numeric column raises naming it.
 
-
-def replace_columns(data: pd.DataFrame, feats: list[str], values: np.ndarray) -> pd.DataFrame:
-    """A copy of ``data`` with ``feats`` replaced by the columns of ``values`` (column order kept).
-
-    Built from the runs of consecutive feature / other columns in one ``concat`` (setting a thousand
-    columns one by one costs pandas seconds).
+    ``positions``: the columns' positions in ``data`` (looked up when omitted and the labels are unique).
     """
-    if not data.columns.is_unique:
+    if positions is None:
+        positions = feature_positions(feats, column_positions(data))
+    return float_block(data, feats, positions, what=what)
+
+
+def replace_columns(data: pd.DataFrame, feats: list[str], values: np.ndarray,
+                    positions: np.ndarray | None = None) -> pd.DataFrame:
+    """A copy of ``data`` with ``feats`` (at ``positions``) replaced by the columns of ``values`` (order kept)."""
+    if positions is None:
+        positions = feature_positions(feats, column_positions(data))
+    if positions is None:  # labels not unique (or a MultiIndex): column by column
         out = data.copy()
         for j, c in enumerate(feats):
             out[c] = values[:, j]
         return out
-    pos = np.asarray(data.columns.get_indexer(pd.Index(feats)))
-    is_feat = np.zeros(data.shape[1], dtype=bool)
-    is_feat[pos] = True
-    new = pd.DataFrame(values, index=data.index, columns=data.columns[pos])
-    col_in_new = np.empty(data.shape[1], dtype=np.int64)
-    col_in_new[pos] = np.arange(len(feats))
-    pieces = []
-    start = 0
-    for stop in [*np.flatnonzero(np.diff(is_feat.astype(np.int8))) + 1, data.shape[1]]:
-        if is_feat[start]:
-            idx = col_in_new[start:stop]
-            pieces.append(new if len(idx) == len(feats) and (idx == np.arange(len(feats))).all() else new.iloc[:, idx])
-        else:
-            pieces.append(data.iloc[:, start:stop])
-        start = stop
-    return pieces[0].copy() if len(pieces) == 1 else pd.concat(pieces, axis=1)
+    return with_columns(without_attrs(data), positions, values)
 
 
 def prepare(
@@ -124,25 +116,28 @@ def prepare(
         raise SpecificationError(f"{what}: data must be a pandas DataFrame; got {type(data).__name__}.")
     if not isinstance(batch, str):
         raise SpecificationError(f"{what}: batch must be one column name; got {batch!r}.")
-    bcol = resolve_columns(data, batch, what=f"{what} batch")[0]
-    covs = resolve_columns(data, covariates, what=f"{what} covariates")
+    data = without_attrs(data)  # pandas copies attrs into every object an operation returns
+    where = column_positions(data)
+    bcol = resolve(data, batch, what=f"{what} batch", positions=where)[0]
+    covs = resolve(data, covariates, what=f"{what} covariates", positions=where)
     if bcol in covs:
         raise SpecificationError(f"{what}: the batch column {bcol!r} cannot also be a covariate.")
     if features is None:
-        feats = [c for c in data.columns if c != bcol and c not in covs
-                 and pd.api.types.is_numeric_dtype(data[c]) and not is_factor(data[c])]
+        feats = default_features(data, [bcol, *covs], where)
     else:
-        feats = [c for c in resolve_columns(data, features, what=f"{what} features") if c != bcol and c not in covs]
+        feats = [c for c in resolve(data, features, what=f"{what} features", positions=where)
+                 if c != bcol and c not in covs]
     if not feats:
         raise SpecificationError(f"{what}: no feature columns to harmonise (after removing batch and covariates).")
     _missing_error(data, [bcol, *covs], what)
-    Y = feature_matrix(data, feats, what=f"{what} features")
+    pos = feature_positions(feats, where)
+    Y = float_block(data, feats, pos, what=f"{what} features")
     if np.isnan(Y).any():
         _missing_error(data, feats, what)
     if not np.isfinite(Y).all():
         bad = [c for c, col in zip(feats, Y.T, strict=True) if not np.isfinite(col).all()]
         raise SpecificationError(f"{what}: features {bad} hold infinite values.")
-    codes, levels = batch_codes(data[bcol])
+    codes, levels = factor_codes(data[bcol])
     if len(levels) < 2:
         raise SpecificationError(
             f"{what}: batch {bcol!r} has a single level ({levels[0] if levels else 'none'}); nothing to harmonise."
@@ -154,31 +149,54 @@ def prepare(
             f"{what}: batch level(s) {small} of {bcol!r} have a single subject; ComBat needs at least 2 per "
             "batch to estimate its scale (merge the level with a similar one or drop it)."
         )
-    mod, mod_names = covariate_matrix(data, covs, what=f"{what} covariates")
+    mod, mod_names = covariate_columns(data, covs, what=f"{what} covariates")
     X = np.column_stack([(codes[:, None] == np.arange(len(levels))).astype(float), mod])
     if np.linalg.matrix_rank(X) < X.shape[1]:
         raise RankDeficiencyError(
             f"{what}: the covariates {covs} are confounded with batch {bcol!r} (the design [batch, "
             f"{', '.join(mod_names)}] is rank deficient); remove the confounded covariate, as sva::ComBat asks."
         )
-    return Prepared(feats, covs, Y, codes, levels, mod, mod_names)
+    return Prepared(feats, covs, Y, codes, levels, mod, mod_names, bcol, pos)
+
+
+def default_features(data: pd.DataFrame, exclude: list[str], where: dict[Hashable, int] | None) -> list[str]:
+    """Every numeric, non-factor column not in ``exclude`` (the default features), in frame order."""
+    if where is None:
+        return [c for c in data.columns if c not in exclude
+                and pd.api.types.is_numeric_dtype(data[c]) and not is_factor(data[c])]
+    # by dtype: a numeric column is a factor only by its name or as booleans (is_factor's rule)
+    return [c for c, dt in zip(data.columns.tolist(), data.dtypes.tolist(), strict=True)
+            if c not in exclude and pd.api.types.is_numeric_dtype(dt) and not pd.api.types.is_bool_dtype(dt)
+            and str(c) not in ALWAYS_FACTORS]
 
 
 def check_balance(data: pd.DataFrame, batch: str, covariates: Sequence[str], *, column: str = INTEREST,
                   what: str = WHAT, stacklevel: int = 3) -> None:
-    """DataWarning when ``column`` is in ``data``, not a covariate, and its level shares differ by batch."""
+    """DataWarning when ``column`` is in ``data``, not a covariate, and its level shares differ by batch.
+
+    Shares of each level of ``column`` (as text) within each batch (as text), over the rows where both
+    are present: ``pd.crosstab(batch, column, normalize="index")``, counted with ``bincount``.
+    """
     if column not in data.columns or column in covariates or column == batch:
         return
-    tab = pd.crosstab(data[batch].astype(str), data[column].astype(str), normalize="index")
-    if tab.shape[0] < 2 or tab.shape[1] < 2:
+    data = without_attrs(data)
+    b_text, c_text = data[batch].astype(str), data[column].astype(str)
+    keep = ~(np.asarray(pd.isna(b_text.array)) | np.asarray(pd.isna(c_text.array)))
+    b_codes, b_levels = pd.factorize(b_text[keep], sort=True)
+    c_codes, c_levels = pd.factorize(c_text[keep], sort=True)
+    if len(b_levels) < 2 or len(c_levels) < 2:
         return
+    counts = np.bincount(b_codes * len(c_levels) + c_codes, minlength=len(b_levels) * len(c_levels))
+    counts = counts.reshape(len(b_levels), len(c_levels)).astype(float)
+    tab = counts / counts.sum(axis=1, keepdims=True)
     spread = tab.max(axis=0) - tab.min(axis=0)
-    worst = str(spread.idxmax())
-    if float(spread.max()) > IMBALANCE:
-        shares = ", ".join(f"{b}: {100 * tab.loc[b, worst]:.0f}%" for b in tab.index)
+    j = int(np.argmax(spread))
+    worst = str(c_levels[j])
+    if float(spread[j]) > IMBALANCE:
+        shares = ", ".join(f"{b}: {100 * tab[i, j]:.0f}%" for i, b in enumerate(b_levels.tolist()))
         warnings.warn(
             f"{what}: {column!r} is unbalanced across {batch!r} (share of {worst!r} by batch: {shares}; "
-            f"differs by {100 * float(spread.max()):.0f} percentage points) and is not in covariates, so ComBat "
+            f"differs by {100 * float(spread[j]):.0f} percentage points) and is not in covariates, so ComBat "
             f"will remove part of the {column} difference as a batch effect; add covariates=[{column!r}, ...] "
             "to preserve it (outside cross-validation only).",
             DataWarning, stacklevel=stacklevel,
@@ -397,12 +415,13 @@ def harmonize(
     eb = check_bool(eb, where=WHAT, name="eb")
     check_bool(result, where=WHAT, name="result")
     prep = prepare(data, features, batch, covariates)
-    check_balance(data, batch, prep.covariates)
+    data = without_attrs(data)
+    check_balance(data, prep.batch, prep.covariates)
     out, fit = combat_frame(data, prep, parametric=parametric, eb=eb)
     if not result:
         return out
     return HarmonizeResult(
-        data=out, original=data[[*prep.features, batch]].copy(), features=prep.features, batch=batch,
+        data=out, original=_original(data, prep), features=prep.features, batch=prep.batch,
         covariates=prep.covariates, levels=prep.levels, fit=fit, parametric=parametric, eb=eb, mod=prep.mod,
         n=len(data),
         call=f"harmonize(data, {prep.features!r}, batch={batch!r}, covariates={prep.covariates!r}, "
@@ -415,7 +434,15 @@ def combat_frame(data: pd.DataFrame, prep: Prepared, *, parametric: bool, eb: bo
     fit = fit_combat(prep.Y, prep.codes, len(prep.levels), prep.mod, parametric=parametric, eb=eb,
                      names=prep.features, levels=[str(v) for v in prep.levels])
     H = adjust_fitted(fit, prep.Y, prep.codes, prep.mod)[0]
-    return replace_columns(data, prep.features, H), fit
+    return replace_columns(data, prep.features, H, prep.positions), fit
+
+
+def _original(data: pd.DataFrame, prep: Prepared) -> pd.DataFrame:
+    """The feature columns and the batch column of ``data`` (a copy), as ``data[[*features, batch]]``."""
+    if prep.positions is None:
+        return data[[*prep.features, prep.batch]].copy()
+    pos = np.append(prep.positions, data.columns.get_indexer(pd.Index([prep.batch])))
+    return data.take(pos, axis=1)
 
 
 __all__ = ["HarmonizeResult", "batch_codes", "batch_labels", "check_balance", "combat_frame", "harmonize", "prepare"]

@@ -130,7 +130,16 @@ class MediationComparison(Result):
         ])
 
     def plot(self, ax: Any = None, mediator: str | None = None) -> Any:
-        """Bootstrap distribution and posterior of the indirect effect on one Axes; returns it."""
+        """Bootstrap distribution and posterior of the indirect effect on one Axes; returns it.
+
+        Moderated models (a moderator W): the conditional indirect effects of both methods with
+        their intervals, grouped by the value of W
+        (:func:`~neuroimmune_stats.plots.moderation.plot_conditional_comparison`).
+        """
+        if getattr(self.bayesian, "w", None) is not None:
+            from ..plots.moderation import plot_conditional_comparison
+
+            return plot_conditional_comparison(self, ax=ax, mediator=mediator)
         from ..plots.bayes import plot_comparison
 
         return plot_comparison(self, ax=ax, mediator=mediator)
@@ -156,7 +165,8 @@ def compare_mediation(frequentist: Any, bayesian: Any) -> MediationComparison:
     -------
     MediationComparison
         ``.tidy()`` side-by-side table, ``.summary()``, ``.plot()`` (bootstrap distribution vs
-        posterior of the indirect effect).
+        posterior of the indirect effect; for moderated models the conditional indirect effects
+        of both methods at each value of W).
 
     Raises
     ------

@@ -131,4 +131,66 @@ def plot_conditional_distribution(result: Any, ax: Any = None, term: str = "indi
     return ax
 
 
-__all__ = ["plot_conditional_distribution", "plot_conditional_indirect", "plot_johnson_neyman", "plot_simple_slopes"]
+def plot_conditional_comparison(comparison: Any, ax: Any = None, mediator: str | None = None,
+                                labels: Mapping[str, str] | None = None) -> Any:
+    """Bootstrap and Bayesian conditional indirect effects side by side at each value of W.
+
+    ``comparison`` is a :func:`~neuroimmune_stats.compare_mediation` of two moderated results; at
+    each value of W (one group of the x axis) the bootstrap estimate with its interval and the
+    posterior estimate with its HDI, one series per method (and per mediator, or ``mediator``).
+    Returns the Axes.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from neuroimmune_stats.mediation import mediate
+    >>> from neuroimmune_stats.bayes import bayes_mediate, compare_mediation
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"x": rng.normal(size=80), "w": np.repeat(["lo", "hi"], 40)})
+    >>> df["m"] = (0.3 + 0.5 * (df.w == "hi")) * df.x + rng.normal(size=80)
+    >>> df["y"] = 0.6 * df.m + rng.normal(size=80)
+    >>> freq = mediate(df, "x", "m", "y", moderator="w", n_boot=200, seed=1)
+    >>> bayes = bayes_mediate(df, "x", "m", "y", moderator="w", method="exact", draws=500, seed=1)
+    >>> ax = plot_conditional_comparison(compare_mediation(freq, bayes))
+    >>> len(ax.containers), [t.get_text() for t in ax.get_xticklabels()]
+    (2, ['hi', 'lo'])
+    """
+    from ..mediation.conditional_result import _same
+
+    freq, bayes = comparison.frequentist, comparison.bayesian
+    ax = get_ax(ax, figsize=(5.0, 3.6))
+    lab = result_labels(freq, labels)
+    tab = comparison.tidy()
+    ind = tab[tab.term == "indirect"]
+    meds = [mediator] if mediator is not None else list(bayes.mediators)
+    w_values = list(freq.w_values)
+    pos = np.arange(len(w_values), dtype=float)
+    series = [(med, kind) for med in meds for kind in ("freq", "bayes")]
+    width = 0.6 / len(series)
+    names = {"freq": f"bootstrap ({ind.interval_freq.iloc[0]})" if len(ind) else "bootstrap",
+             "bayes": f"posterior ({ind.interval_bayes.iloc[0]})" if len(ind) else "posterior"}
+    for j, (med, kind) in enumerate(series):
+        rows = ind[ind.mediator == med] if len(bayes.mediators) > 1 else ind
+        est, lo, hi = np.full(len(w_values), np.nan), np.full(len(w_values), np.nan), np.full(len(w_values), np.nan)
+        for i, v in enumerate(w_values):
+            hit = rows[[_same(w, v) for w in rows.w_value]]
+            if len(hit):
+                r = hit.iloc[0]
+                est[i], lo[i], hi[i] = r[f"estimate_{kind}"], r[f"conf_low_{kind}"], r[f"conf_high_{kind}"]
+        off = (j - (len(series) - 1) / 2) * width
+        colour = PALETTE[((0 if kind == "freq" else 1) + 2 * meds.index(med)) % len(PALETTE)]
+        name = names[kind] if len(meds) == 1 else f"via {label_for(med, lab)}: {names[kind]}"
+        ax.errorbar(pos + off, est, yerr=np.vstack([est - lo, hi - est]), fmt="o" if kind == "freq" else "s",
+                    capsize=4, color=colour, label=name)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_xticks(pos, [_w_text(v) for v in w_values])
+    ax.set_xlim(-0.6, len(pos) - 0.4)
+    ax.set_xlabel(label_for(freq.w, lab))
+    ax.set_ylabel(f"indirect effect of {label_for(freq.x, lab)}")
+    ax.set_title(f"Bootstrap vs posterior (PROCESS model {freq.process_model})", fontsize=10)
+    ax.legend(frameon=False, fontsize=7)
+    return ax
+
+
+__all__ = ["plot_conditional_comparison", "plot_conditional_distribution", "plot_conditional_indirect",
+           "plot_johnson_neyman", "plot_simple_slopes"]

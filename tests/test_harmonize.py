@@ -463,3 +463,26 @@ def test_has_missing_is_isna(strings: str) -> None:
         bad.loc[bad.index[5], col] = None
         for cols in (names, [col], ["f_a", col], [c for c in names if c != col]):
             assert frames.has_missing(bad, cols) == bool(bad[cols].isna().to_numpy().any())
+
+
+@pytest.mark.parametrize("strings", ["object", "string[pyarrow]"])
+def test_transformer_transform_equals_column_by_column(strings: str) -> None:
+    pytest.importorskip("sklearn")
+    from neuroimmune_stats.harmonization import ComBat
+
+    df = _mixed_frame(5, strings)
+    names = ["f_b", "f04", "f_a", *(f"f{j:02d}" for j in range(6, 12))]
+    cb = ComBat(batch="site", covariates=["sex", "age"], features=names).fit(df)
+    new = df.iloc[::3]
+    new.attrs = {"labels": {"f_a": "A"}}
+    levels = [str(v) for v in cb.batch_levels_]
+    codes = np.array([levels.index(str(v)) for v in new["site"]])
+    ref = _copy_with(new, names, apply_fit(cb.fit_, new[names].to_numpy(dtype=float), codes)[0])
+    ref.attrs = {}
+    pd.testing.assert_frame_equal(cb.transform(new), ref, check_exact=True)
+    with pytest.raises(SpecificationError, match=r"missing from X: \['f04'\]"):
+        cb.transform(new.drop(columns="f04"))
+    bad = new.copy()
+    bad.loc[bad.index[1], "f07"] = np.nan
+    with pytest.raises(SpecificationError, match=r"missing values in \['f07'\] for 1 subject"):
+        cb.transform(bad)

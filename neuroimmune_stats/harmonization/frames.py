@@ -97,9 +97,9 @@ def float_block(data: pd.DataFrame, names: list[str], pos: np.ndarray | None, *,
     categoricals, an always-factor name such as ``protocol``) column by column through
     :func:`~neuroimmune_stats.design.numeric_column`, which raises for a non-numeric one.
     """
-    if not any(c in ALWAYS_FACTORS for c in names):
+    if ALWAYS_FACTORS.isdisjoint(names):
         block = data[names] if pos is None else numbered(data).take(pos, axis=1)
-        dtypes = {id(t): t for t in block.dtypes.tolist()}.values()  # the distinct dtype objects
+        dtypes = set(block.dtypes.tolist())
         if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in dtypes):
             return block.to_numpy(dtype=float)
     return np.column_stack([numeric_column(data, c, what=what) for c in names])

@@ -19,9 +19,11 @@ import pandas as pd
 
 from .._optional import require
 from .._params import check_bool
+from ..design import without_attrs
 from ..exceptions import SpecificationError
 from .api import _missing_error, batch_labels, combat_frame, feature_matrix, prepare, replace_columns
 from .combat import apply_fit
+from .frames import column_positions, feature_positions
 
 require("sklearn", purpose="the ComBat transformer")
 from sklearn.base import BaseEstimator, TransformerMixin  # noqa: E402
@@ -110,7 +112,10 @@ class ComBat(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "fit_")
         if not isinstance(X, pd.DataFrame):
             raise SpecificationError(f"{WHAT}: X must be a pandas DataFrame; got {type(X).__name__}.")
-        missing = [c for c in [self.batch, *self.features_] if c not in X.columns]
+        X = without_attrs(X)
+        where = column_positions(X)
+        names = [self.batch, *self.features_]
+        missing = [c for c in names if c not in (X.columns if where is None else where)]
         if missing:
             raise SpecificationError(f"{WHAT}: columns seen in fit are missing from X: {missing}.")
         _missing_error(X, [*self.features_, self.batch], WHAT)
@@ -124,8 +129,9 @@ class ComBat(TransformerMixin, BaseEstimator):
                 f"{[str(v) for v in self.batch_levels_]}); ComBat cannot harmonise an unseen batch."
             )
         codes = np.array([known[v] for v in labels], dtype=np.int64)
-        Y = feature_matrix(X, self.features_, what=f"{WHAT} features")
-        return replace_columns(X, self.features_, apply_fit(self.fit_, Y, codes)[0])
+        pos = feature_positions(self.features_, where)
+        Y = feature_matrix(X, self.features_, what=f"{WHAT} features", positions=pos)
+        return replace_columns(X, self.features_, apply_fit(self.fit_, Y, codes)[0], pos)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """The output columns: those of the training frame."""

@@ -215,7 +215,8 @@ def resample(
 
     Returns an array whose first axis has length ``n_draws``, in draw order.
     """
-    return np.concatenate(resample_chunks(statistic, n, n_draws, **kwargs), axis=0)
+    parts = resample_chunks(statistic, n, n_draws, **kwargs)
+    return np.asarray(parts[0]) if len(parts) == 1 else np.concatenate(parts, axis=0)
 
 
 @dataclass(frozen=True)

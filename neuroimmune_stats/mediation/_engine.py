@@ -35,6 +35,14 @@ class Label:
     path: bool
 
 
+def _dot(x: list[np.ndarray], y: list[np.ndarray], upto: int) -> np.ndarray:
+    """``x[0] * y[0] + ... + x[upto - 1] * y[upto - 1]`` (``upto`` ≥ 1), summed left to right."""
+    acc = x[0] * y[0]
+    for m in range(1, upto):
+        acc += x[m] * y[m]
+    return acc
+
+
 class Engine:
     """Effects of one prepared model as a function of case weights."""
 
@@ -47,25 +55,28 @@ class Engine:
         self.pair[iu] = np.arange(iu[0].size) + self.q
         self.pair[(iu[1], iu[0])] = self.pair[iu]
         self.zp = np.ascontiguousarray(np.column_stack([z, z[:, iu[0]] * z[:, iu[1]]]))
+        self.zpt = np.ascontiguousarray(self.zp.T)
         self.labels = self._labels()
 
     # ------------------------------------------------------------------ moments
     def moments_from_indices(self, idx: np.ndarray, block: int = 256) -> np.ndarray:
         """Moments for bootstrap index rows ``idx`` (k, n): shape (q + q(q+1)/2, k).
 
-        Case counts are formed ``block`` resamples at a time (small temporaries stay in cache).
+        Case counts are formed ``block`` resamples at a time (small temporaries stay in cache) and
+        multiplied from the left by the transposed moment columns, so the result is written in its
+        final (moment, resample) layout without a transposing copy.
         """
         k, n = idx.shape
         block = max(1, min(block, 2**21 // n))  # at most ~16 MiB of counts at a time
-        out = np.empty((k, self.zp.shape[1]))
+        out = np.empty((self.zpt.shape[0], k))
         offsets = (n * np.arange(min(block, k)))[:, None]
         for s in range(0, k, block):
             rows = idx[s : s + block]
             kk = rows.shape[0]
             w = np.bincount((rows + offsets[:kk]).ravel(), minlength=kk * n).reshape(kk, n)
-            np.matmul(w.astype(float), self.zp, out=out[s : s + kk])
+            np.matmul(self.zpt, w.T.astype(float), out=out[:, s : s + kk])
         out /= n
-        return np.ascontiguousarray(out.T)
+        return out
 
     def moments_jackknife(self) -> np.ndarray:
         """Leave-one-out moments, one column per left-out case: shape (q + q(q+1)/2, n)."""
@@ -80,33 +91,47 @@ class Engine:
         return g[self.pair[i, j]] - g[i] * g[j]
 
     def _solve(self, g: np.ndarray, regs: tuple[int, ...], resp: int) -> tuple[list[np.ndarray], np.ndarray]:
-        """Slopes of ``resp`` on ``regs`` for every column of ``g``; and the singular mask."""
+        """Slopes of ``resp`` on ``regs`` for every column of ``g``; and the singular mask.
+
+        Cholesky factorisation of the regressors' covariance matrix, one vector operation over the
+        resamples per entry of its lower triangle (the upper one is never formed), then forward and
+        back substitution. Sums run left to right, as a written-out loop would.
+        """
         p = len(regs)
         k = g.shape[1]
-        a = [[self._cov(g, regs[i], regs[j]) for j in range(p)] for i in range(p)]
-        rhs = [self._cov(g, regs[i], resp) for i in range(p)]
-        low: list[list[np.ndarray]] = [[np.zeros(k)] * p for _ in range(p)]
+        pair = self.pair
+        mu = [g[r] for r in regs]
+        low: list[list[np.ndarray]] = [[] for _ in range(p)]
         bad = np.zeros(k, dtype=bool)
         for j in range(p):
-            d = a[j][j] - sum((low[j][m] ** 2 for m in range(j)), start=np.zeros(k))
-            sing = ~(d > PIVOT_TOL * np.maximum(a[j][j], 1e-300)) | ~(a[j][j] > 1e-12)
+            rj = regs[j]
+            ajj = g[pair[rj, rj]] - mu[j] * mu[j]
+            d = ajj if j == 0 else ajj - _dot(low[j], low[j], j)
+            sing = ~(d > PIVOT_TOL * np.maximum(ajj, 1e-300)) | ~(ajj > 1e-12)
             bad |= sing
-            low[j][j] = np.sqrt(np.where(sing, 1.0, d))
+            ljj = np.sqrt(np.where(sing, 1.0, d))
             for i in range(j + 1, p):
-                s = a[i][j] - sum((low[i][m] * low[j][m] for m in range(j)), start=np.zeros(k))
-                low[i][j] = s / low[j][j]
-        # forward then back substitution
+                aij = g[pair[regs[i], rj]] - mu[i] * mu[j]
+                low[i].append((aij if j == 0 else aij - _dot(low[i], low[j], j)) / ljj)
+            low[j].append(ljj)
+        rhs = [g[pair[r, resp]] - mu[i] * g[resp] for i, r in enumerate(regs)]
         u: list[np.ndarray] = []
         for i in range(p):
-            u.append((rhs[i] - sum((low[i][m] * u[m] for m in range(i)), start=np.zeros(k))) / low[i][i])
+            u.append((rhs[i] if i == 0 else rhs[i] - _dot(low[i], u, i)) / low[i][i])
         beta: list[np.ndarray] = [np.zeros(k)] * p
         for i in reversed(range(p)):
-            s = u[i] - sum((low[m][i] * beta[m] for m in range(i + 1, p)), start=np.zeros(k))
-            beta[i] = s / low[i][i]
+            acc = u[i]
+            if i + 1 < p:
+                s = low[i + 1][i] * beta[i + 1]
+                for m in range(i + 2, p):
+                    s += low[m][i] * beta[m]
+                acc = acc - s
+            beta[i] = acc / low[i][i]
         if bad.any():
             rows = np.flatnonzero(bad)
-            am = np.stack([np.stack([a[i][j][rows] for j in range(p)], -1) for i in range(p)], 1)
-            bm = np.stack([r[rows] for r in rhs], -1)
+            gr = g[:, rows]
+            am = np.stack([np.stack([self._cov(gr, ri, rj) for rj in regs], -1) for ri in regs], 1)
+            bm = np.stack([self._cov(gr, ri, resp) for ri in regs], -1)
             sol = np.einsum("kij,kj->ki", np.linalg.pinv(am, rcond=1e-10), bm)
             beta = [b.copy() for b in beta]
             for i in range(p):

@@ -205,18 +205,16 @@ def model_base(
     clash = [c for c in all_cov if c in roles]
     if clash:
         raise SpecificationError(f"{what}: {clash} cannot be both a covariate and x/m/y.")
-    # one narrow copy without the caller's attrs (pandas deep-copies attrs on every operation)
+    # model_frame works on an attr-free view and copies only the role columns (no narrow copy here)
     extra = dict(extra_roles or {})
-    keep = [c for c in dict.fromkeys([ID_COLUMN, *roles, *all_cov, *extra.values()]) if c in data.columns]
-    data = data.loc[:, keep]
-    data.attrs = {}
     frame = model_frame(
         data, what=what, roles={"x": x, "m": mediators, "y": y, **extra, "covariates": all_cov},
         numeric=("x", "m", "y"), min_n=1, warn=False,
     )
     # the call's one exclusion warning, attributed to the user's line (not to this module)
-    warn_excluded(what, frame.excluded_ids, frame.n, list(frame.data.columns.drop(ID_COLUMN, errors="ignore")),
-                  stacklevel=1 + _package_depth())
+    if frame.excluded_ids:
+        warn_excluded(what, frame.excluded_ids, frame.n, [c for c in frame.data.columns if c != ID_COLUMN],
+                      stacklevel=1 + _package_depth())
     raw_roles = np.column_stack([frame.numeric(c) for c in roles])
     cmat, cnames = covariate_matrix(frame.data, all_cov, what=what)
     # columns each covariate expanded into

@@ -239,6 +239,11 @@ def mediate(
     return run(prep, covariates, n_boot, ci, level, seed, n_jobs)
 
 
+def jackknife_effects(engine: Engine) -> np.ndarray:
+    """Leave-one-out estimates of every effect of ``engine`` (shape (n, n_effects)), for BCa."""
+    return engine.effects(engine.moments_jackknife(), engine.n - 1)[0]
+
+
 def bootstrap_effects(
     engine: Engine, n_boot: int, ci: str, level: float, seed: SeedLike, n_jobs: int, *, jackknife: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray], np.ndarray | None, int]:
@@ -253,9 +258,7 @@ def bootstrap_effects(
     out = resample(_Statistic(engine), engine.n, n_boot, kind="bootstrap", seed=analysis_seed(seed, "mediate"),
                    n_jobs=n_jobs)
     draws, singular = out[:, :-1], out[:, -1].astype(bool)
-    jack = None
-    if ci == "bca" or jackknife:
-        jack, _ = engine.effects(engine.moments_jackknife(), engine.n - 1)
+    jack = jackknife_effects(engine) if ci == "bca" or jackknife else None
     conf = interval(ci, draws, estimate, level, jack)
     n_sing = int(singular.sum())
     if n_sing:
@@ -293,4 +296,4 @@ def run(
     return res
 
 
-__all__ = ["bootstrap_effects", "mediate", "run"]
+__all__ = ["bootstrap_effects", "jackknife_effects", "mediate", "run"]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -348,7 +349,7 @@ def moderated_mediation(
     :func:`neuroimmune_stats.resampling.resample` (see :func:`.bootstrap.bootstrap_effects`);
     percentile, BC and BCa intervals all come from the same resamples (``.tidy(ci=...)``).
     """
-    from .bootstrap import bootstrap_effects
+    from .bootstrap import bootstrap_effects, jackknife_effects
     from .conditional_result import ModeratedMediationResult
 
     if serial:
@@ -357,10 +358,10 @@ def moderated_mediation(
     paths = check_moderate(moderate)
     prep = prepare_moderated(data, x, m, y, moderator, paths, covariates, at, hc)
     engine = ModeratedEngine(prep)
-    estimate, draws, conf, jack, n_sing = bootstrap_effects(engine, n_boot, ci, conf_level, seed, n_jobs,
-                                                            jackknife=True)
+    estimate, draws, conf, jack, n_sing = bootstrap_effects(engine, n_boot, ci, conf_level, seed, n_jobs)
+    # the jackknife serves tidy(ci="bca") from the same resamples: computed on first use unless ci="bca"
     res = ModeratedMediationResult(prep, engine.labels, estimate, draws, conf, ci, conf_level, covariates, n_sing,
-                                   jack)
+                                   jack if jack is not None else partial(jackknife_effects, engine))
     res.seed = seed
     return res
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -60,7 +60,7 @@ class ModeratedMediationResult(MediationResult):
     def __init__(
         self, prep: ModeratedPrepared, labels: Sequence[Label], estimate: np.ndarray, draws: np.ndarray,
         conf: tuple[np.ndarray, np.ndarray], ci: str, conf_level: float, covariates: Any, n_singular: int,
-        jackknife: np.ndarray | None,
+        jackknife: np.ndarray | Callable[[], np.ndarray] | None,
     ) -> None:
         super().__init__(prep, labels, estimate, draws, conf, ci, conf_level, covariates, n_singular,
                          np.full(len(labels), np.nan), jackknife)

@@ -56,10 +56,12 @@ def check_level(conf_level: float) -> float:
 def _quantiles(draws: np.ndarray, probs: np.ndarray) -> np.ndarray:
     """Column-wise quantiles (R type 7, numpy's default) at per-column ``probs`` (shape (2, p)).
 
-    Non-finite draws are ignored; one sort of the whole matrix serves every column.
+    Non-finite draws are ignored; one sort of the whole matrix serves every column (the draws
+    are copied with non-finite values moved to the end only when there are some).
     """
-    srt = np.sort(np.where(np.isfinite(draws), draws, np.inf), axis=0)
-    count = np.isfinite(draws).sum(axis=0)
+    finite = np.isfinite(draws)
+    count = finite.sum(axis=0)
+    srt = np.sort(draws if (count == draws.shape[0]).all() else np.where(finite, draws, np.inf), axis=0)
     cols = np.arange(draws.shape[1])
     with np.errstate(invalid="ignore"):
         h = (count - 1)[None, :] * np.clip(probs, 0.0, 1.0)

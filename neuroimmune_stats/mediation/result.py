@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -63,7 +63,7 @@ class MediationResult(Result):
         covariates: Any,
         n_singular: int,
         sobel_se: np.ndarray,
-        jackknife: np.ndarray | None = None,
+        jackknife: np.ndarray | Callable[[], np.ndarray] | None = None,
     ) -> None:
         self.x = prep.x
         self.mediators = list(prep.mediators)
@@ -80,12 +80,34 @@ class MediationResult(Result):
         self.labels = list(labels)
         self.estimate = np.asarray(estimate, dtype=float)
         self.draws = draws
-        self.jackknife = jackknife
+        self._jackknife: np.ndarray | None = None
+        self._jackknife_fn: Callable[[], np.ndarray] | None = None
+        if callable(jackknife):
+            self._jackknife_fn = jackknife
+        else:
+            self.jackknife = jackknife
         self._conf = conf
         self._sobel_se = sobel_se
         self._prep = prep
         self.hc = prep.hc
         self.call = f"mediate(x={self.x!r}, m={self.mediators!r}, y={self.y!r})"
+
+    @property
+    def jackknife(self) -> np.ndarray | None:
+        """Leave-one-out estimates of every effect (shape (n, n_effects)), or None.
+
+        Given as a function (a moderated model, whose ``tidy(ci="bca")`` may ask for them later),
+        they are computed on first access and kept.
+        """
+        if self._jackknife is None and self._jackknife_fn is not None:
+            self._jackknife = np.asarray(self._jackknife_fn())
+            self._jackknife_fn = None
+        return self._jackknife
+
+    @jackknife.setter
+    def jackknife(self, value: np.ndarray | None) -> None:
+        self._jackknife = value
+        self._jackknife_fn = None
 
     # ------------------------------------------------------------------ access
     def _col(self, term: str, mediator: str | None) -> int:

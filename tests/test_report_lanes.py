@@ -77,3 +77,21 @@ def test_processes_key_in_the_study_file(tmp_path: Path) -> None:
     f.write_text("[report]\nprocesses = 0\n", encoding="utf-8")
     with pytest.raises(Exception, match="processes"):
         load_config(f)
+
+
+def test_sections_the_child_claimed_but_never_sent_are_run_here(serial, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    def claim_then_die(conn, order, counter, runner):  # type: ignore[no-untyped-def]
+        lanes._lane(order, counter, runner)  # runs its share, then dies before sending
+        os._exit(4)
+
+    monkeypatch.setattr(lanes, "_child", claim_then_die)
+    _, html2 = _two(tmp_path, monkeypatch)
+    assert html2 == serial[1]
+
+
+def test_work_order_is_longest_first_without_the_dependent_sections() -> None:
+    specs = ("m:data_summary", "m:table1", "m:classifier", "m:planning", "m:unknown", "m:mediation")
+    order = lanes.work_order(specs)
+    assert "m:planning" not in order and set(order) == set(specs) - {"m:planning"}
+    costs = [lanes.EXPECTED_SECONDS.get(lanes.name_of(s), 0.0) for s in order]
+    assert costs == sorted(costs, reverse=True)

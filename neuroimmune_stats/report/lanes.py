@@ -2,18 +2,19 @@
 
 The sections are independent analyses of one cohort, each with its own seed (``config.seed`` and
 offsets), so where they run does not change a number. On a machine with two or more CPUs and the
-``fork`` start method (Linux), :func:`run_sections` forks one child right after the cohort is read;
-the child runs :data:`CHILD_SECTIONS` while the parent runs the others, and both import their
-heavy libraries (scikit-learn, SciPy's statistics, matplotlib) at the same time. The child sends
-back, per section, what the section produced — the :class:`~.html.Section`, the sentences it added
-to the methods, its skips and its results — and the parent merges them in report order, as if every
-section had run in one process. Sections that read other sections' results
-(:data:`AFTER_SECTIONS`: planning reads the ROI and mediation results) run after the merge.
+``fork`` start method (Linux), :func:`run_sections` forks one child right after the cohort is read.
+Both processes then take sections from one shared list, longest first (:func:`work_order`), until
+it is empty, so neither waits while the other has work, and both import their heavy libraries
+(scikit-learn, SciPy's statistics, matplotlib) at the same time. The child sends back, per section,
+what the section produced — the :class:`~.html.Section`, the sentences it added to the methods, its
+skips and its results — and the parent merges them in report order, as if every section had run
+in one process. Sections that read other sections' results (:data:`AFTER_SECTIONS`: planning reads
+the ROI and mediation results) run after the merge.
 
 Nothing is lost when the child cannot do its part: if the fork fails, the child dies or its
-message cannot be read, the parent runs those sections itself (and logs why). ``[report]
-processes = 1`` in the study file (or one CPU, or no ``fork``) runs everything in one process;
-``tests/test_report_lanes.py`` checks that both give the same report.
+message cannot be read, the parent runs the sections it did not get back (and logs why).
+``[report] processes = 1`` in the study file (or one CPU, or no ``fork``) runs everything in one
+process; ``tests/test_report_lanes.py`` checks that both give the same report.
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ from .html import Section
 
 log = logging.getLogger("neuroimmune_stats.report")
 
-#: sections the child process runs (the two heaviest independent ones: bootstrap / imputation and the
-#: classifier's permutations)
-CHILD_SECTIONS = frozenset({"mediation", "classifier"})
+#: wall seconds of each section on the bundled example (this machine, one process, imports included):
+#: only the order in which the two processes take them, longest first, so they finish together
+EXPECTED_SECONDS = {"classifier": 2.5, "mediation": 2.5, "table1": 1.8, "roi_models": 1.0, "correlations": 0.8,
+                    "roi_harmonized": 0.5, "moderation": 0.4, "data_summary": 0.05}
 #: sections that read results of other sections; they run in the parent after the lanes are merged
 AFTER_SECTIONS = frozenset({"planning"})
 
@@ -120,58 +122,79 @@ def _picklable(results: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _child(conn: Any, ctx: Any, specs: list[str], runner: Callable[[str], SectionRun]) -> None:
-    """The child's lane: run ``specs`` and send their :class:`SectionRun` records as one pickle."""
+def _claim(counter: Any) -> int:
+    """The next index of the shared work list (both processes draw from it)."""
+    with counter.get_lock():
+        i = int(counter.value)
+        counter.value = i + 1
+    return i
+
+
+def _lane(order: list[str], counter: Any, runner: Callable[[str], SectionRun],
+          progress: Callable[[str], None] | None = None) -> dict[str, SectionRun]:
+    """Run sections of ``order`` as they are claimed from ``counter`` until none is left."""
+    done: dict[str, SectionRun] = {}
+    while (i := _claim(counter)) < len(order):
+        done[order[i]] = _tick(progress, order[i], runner)
+    return done
+
+
+def _child(conn: Any, order: list[str], counter: Any, runner: Callable[[str], SectionRun]) -> None:
+    """The child's lane: run the sections it claims and send their :class:`SectionRun` records as one pickle."""
     try:
-        runs = [runner(s) for s in specs]
-        for r in runs:
+        runs = _lane(order, counter, runner)
+        for r in runs.values():
             r.results = _picklable(r.results)
         conn.send_bytes(pickle.dumps(runs, protocol=pickle.HIGHEST_PROTOCOL))
     finally:
         conn.close()
 
 
+def work_order(specs: tuple[str, ...] | list[str]) -> list[str]:
+    """The sections both processes draw from, longest first (:data:`EXPECTED_SECONDS`), planning left out."""
+    todo = [s for s in specs if name_of(s) not in AFTER_SECTIONS]
+    return sorted(todo, key=lambda s: -EXPECTED_SECONDS.get(name_of(s), 0.0))
+
+
 def run_sections(ctx: Any, specs: tuple[str, ...], runner: Callable[[str], SectionRun],
                  progress: Callable[[str], None] | None = None) -> list[SectionRun]:
     """Every spec's :class:`SectionRun`, in ``specs`` order, on one or two processes.
 
-    ``runner(spec)`` runs one section on ``ctx`` (see :func:`run_one`). The parent's ``ctx`` ends as
-    after a serial run: methods, skips and results merged in report order.
+    ``runner(spec)`` runs one section on ``ctx`` (see :func:`run_one`). With two processes, both
+    draw sections from one list, longest first, until it is empty (a shared counter), so neither
+    waits while the other has work; :data:`AFTER_SECTIONS` run in the parent after the merge. The
+    parent's ``ctx`` ends as after a serial run: methods, skips and results merged in report order.
     """
-    names = [name_of(s) for s in specs]
-    child_specs = [s for s, n in zip(specs, names, strict=True) if n in CHILD_SECTIONS]
-    if processes(ctx) < 2 or not child_specs or len(child_specs) == len(specs):
+    order = work_order(specs)
+    if processes(ctx) < 2 or len(order) < 2:
         return [_tick(progress, s, runner) for s in specs]
     import multiprocessing as mp
 
+    fork = mp.get_context("fork")
     m_base, s_base = len(ctx.methods), len(ctx.skipped)
-    recv, send = mp.get_context("fork").Pipe(duplex=False)
-    child = None
+    counter = fork.Value("i", 0)
+    recv, send = fork.Pipe(duplex=False)
+    child: Any = fork.Process(target=_child, args=(send, order, counter, runner))
     try:
-        child = mp.get_context("fork").Process(target=_child, args=(send, ctx, child_specs, runner))
         child.start()
     except OSError as exc:
         log.info("report: could not start the second process (%s); running every section here", exc)
         child = None
     send.close()
-    if child is None:
-        recv.close()
-        return [_tick(progress, s, runner) for s in specs]
-    done: dict[str, SectionRun] = {}
-    for s, n in zip(specs, names, strict=True):
-        if n not in CHILD_SECTIONS and n not in AFTER_SECTIONS:
+    done = _lane(order, counter, runner, progress)
+    child_runs: dict[str, SectionRun] = {}
+    if child is not None:
+        try:
+            child_runs = pickle.loads(recv.recv_bytes())
+        except (EOFError, OSError, pickle.UnpicklingError) as exc:
+            log.info("report: the second process sent nothing (%s); running its sections here", exc)
+        finally:
+            child.join()
+    recv.close()
+    done.update(child_runs)
+    for s in order:  # what the child claimed but did not send (it died): run here
+        if s not in done:
             done[s] = _tick(progress, s, runner)
-    try:
-        child_runs: list[SectionRun] | None = pickle.loads(recv.recv_bytes())
-    except (EOFError, OSError, pickle.UnpicklingError) as exc:
-        log.info("report: the second process sent nothing (%s); running its sections here", exc)
-        child_runs = None
-    finally:
-        recv.close()
-        child.join()
-    if child_runs is None:
-        child_runs = [_tick(progress, s, runner) for s in child_specs]
-    done.update(zip(child_specs, child_runs, strict=True))
     # the parent's ctx as after a serial run: every section's additions in report order
     del ctx.methods[m_base:], ctx.skipped[s_base:]
     for s in specs:
@@ -180,8 +203,8 @@ def run_sections(ctx: Any, specs: tuple[str, ...], runner: Callable[[str], Secti
             ctx.methods.extend(r.methods)
             ctx.skipped.extend(r.skipped)
             ctx.results.update(r.results)
-    for s, n in zip(specs, names, strict=True):
-        if n in AFTER_SECTIONS:
+    for s in specs:
+        if s not in done:
             done[s] = _tick(progress, s, runner)
     return [done[s] for s in specs]
 
@@ -192,5 +215,5 @@ def _tick(progress: Callable[[str], None] | None, spec: str, runner: Callable[[s
     return runner(spec)
 
 
-__all__ = ["AFTER_SECTIONS", "CHILD_SECTIONS", "SectionRun", "can_fork", "processes", "run_one", "run_sections",
-           "safe_text"]
+__all__ = ["AFTER_SECTIONS", "EXPECTED_SECONDS", "SectionRun", "can_fork", "processes", "run_one", "run_sections",
+           "safe_text", "work_order"]

@@ -127,8 +127,10 @@ def test_bounded_integers_are_numpys_integers(n: int) -> None:
     for s in range(40):
         ss = np.random.SeedSequence(s)
         shape = (256, 3) if n > 100 else (256, n)
-        ours = bounded_integers(np.random.PCG64(ss), n, shape)
-        ref = np.random.default_rng(ss).integers(0, n, size=shape)
+        other = np.random.SeedSequence(s, spawn_key=(1,))
+        ours = bounded_integers([np.random.PCG64(ss), np.random.PCG64(other)], n, [shape[0], 7], shape[1])
+        ref = np.concatenate([np.random.default_rng(ss).integers(0, n, size=shape),
+                              np.random.default_rng(other).integers(0, n, size=(7, shape[1]))])
         if ours is None:
             declined += 1
         else:

@@ -154,29 +154,30 @@ def _moments(words: np.ndarray | None, seeds: Sequence[np.random.SeedSequence], 
     ``resample(..., n, n_boot, seed=sub_seed(seed, 1))``: block ``b`` of :data:`BLOCK` draws from
     child seed ``b`` of the simulation's bootstrap seed, by :func:`~neuroimmune_stats.resampling.draw`
     or, with the blocks' state ``words`` (S, n_blocks, 4), by :func:`.streams.bounded_integers` once
-    it has reproduced the batch's first block. Each block is counted while its indices are in cache.
+    it has reproduced the batch's first simulation. One simulation's indices are counted at a time
+    (they stay in cache).
     """
     n = zpt.shape[2]
     sizes = _block_sizes(n_boot)
-    offsets = (n * np.arange(BLOCK))[:, None]
-    counts = np.empty((n_boot, n))
+    offsets = (n * np.arange(n_boot))[:, None]
     out = np.empty((len(seeds), zpt.shape[1], n_boot))
+
+    def numpy_draws(s: int) -> np.ndarray:
+        rngs = ([_generator(w) for w in words[s]] if words is not None
+                else [np.random.default_rng(sub_seed(sub_seed(seeds[s], 1), b)) for b in range(len(sizes))])
+        return np.concatenate([draw("bootstrap", n, size, rng) for rng, size in zip(rngs, sizes, strict=True)])
+
     fast = False
     if words is not None:
-        first = bounded_integers(pcg64(words[0, 0]), n, (sizes[0], n))
-        fast = first is not None and np.array_equal(first, draw("bootstrap", n, sizes[0], _generator(words[0, 0])))
-    for s, seed in enumerate(seeds):
-        pos = 0
-        for b, size in enumerate(sizes):
-            idx = bounded_integers(pcg64(words[s, b]), n, (size, n)) if words is not None and fast else None
-            if idx is None:
-                rng = (_generator(words[s, b]) if words is not None
-                       else np.random.default_rng(sub_seed(sub_seed(seed, 1), b)))
-                idx = draw("bootstrap", n, size, rng)
-            idx += offsets[:size]
-            counts[pos : pos + size] = np.bincount(idx.ravel(), minlength=size * n).reshape(size, n)
-            pos += size
-        np.matmul(zpt[s], counts.T, out=out[s])
+        first = bounded_integers([pcg64(w) for w in words[0]], n, sizes)
+        fast = first is not None and np.array_equal(first, numpy_draws(0))
+    for s in range(len(seeds)):
+        idx = bounded_integers([pcg64(w) for w in words[s]], n, sizes) if words is not None and fast else None
+        if idx is None:
+            idx = numpy_draws(s)
+        idx += offsets
+        counts = np.bincount(idx.ravel(), minlength=idx.size).reshape(n_boot, n)
+        np.matmul(zpt[s], counts.T.astype(float), out=out[s])
     return out
 
 

@@ -371,12 +371,13 @@ def _mixed_frame(seed: int, strings: str) -> pd.DataFrame:
     ("protocol", ["sex"], ["f05", "f01", "f_a", "f00", "f07"]),  # out of frame order, not consecutive
     ("site", [], ["f11", "f10"]),                                # one run, reversed
     ("protocol", ["age", "site"], "f0*"),                        # numeric first, then a factor covariate
+    ("site", ["sex"], ["f_a", "site", "f_b", "sex", "f00"]),     # batch and covariate among the features: dropped
 ])
 def test_harmonize_equals_the_design_layer_path(strings: str, batch: str, covs: list[str], feats: object) -> None:
     df = _mixed_frame(1, strings)
     df.attrs = {"validation_log": ["read"]}
     before = df.copy(deep=True)
-    names = resolve_columns(df, feats, what="w")  # type: ignore[arg-type]
+    names = [c for c in resolve_columns(df, feats, what="w") if c != batch and c not in covs]  # type: ignore[arg-type]
     for parametric in (True, False):
         out = harmonize(df, feats, batch=batch, covariates=covs, parametric=parametric)  # type: ignore[arg-type]
         ref = _reference_harmonize(df, names, batch, covs, parametric)

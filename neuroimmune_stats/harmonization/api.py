@@ -125,8 +125,9 @@ def prepare(
     if features is None:
         feats = default_features(data, [bcol, *covs], where)
     else:
-        feats = [c for c in resolve(data, features, what=f"{what} features", positions=where)
-                 if c != bcol and c not in covs]
+        feats = resolve(data, features, what=f"{what} features", positions=where)
+        if not {bcol, *covs}.isdisjoint(feats):
+            feats = [c for c in feats if c != bcol and c not in covs]
     if not feats:
         raise SpecificationError(f"{what}: no feature columns to harmonise (after removing batch and covariates).")
     _missing_error(data, [bcol, *covs], what)

@@ -106,16 +106,23 @@ def _match(yhat_obs: np.ndarray, yhat_mis: np.ndarray, donors: int, rngs: list[n
     _c, n_obs = yhat_obs.shape
     n_mis = yhat_mis.shape[1]
     d = min(donors, n_obs)
-    order = np.stack([r.permutation(n_obs) for r in rngs])  # random tie-breaking, as mice's matchindex
-    pick = np.stack([r.integers(0, d, size=n_mis) for r in rngs])
-    shuffled = np.take_along_axis(yhat_obs, order, axis=1)
-    dist = np.abs(yhat_mis[:, :, None] - shuffled[:, None, :])
+    # random tie-breaking, as mice's matchindex (arange + shuffle is Generator.permutation's own stream;
+    # int32 draws below 2**31 are integers()' default int64 stream, at less call overhead)
+    order = np.empty((_c, n_obs), dtype=np.intp)
+    pick = np.empty((_c, n_mis), dtype=np.intp)
+    for i, r in enumerate(rngs):
+        perm = np.arange(n_obs)
+        r.shuffle(perm)
+        order[i] = perm
+        pick[i] = r.integers(0, d, size=n_mis, dtype=np.int32)
+    rows = np.arange(_c)[:, None]
+    dist = np.abs(yhat_mis[:, :, None] - yhat_obs[rows, order][:, None, :])
     if d < n_obs:
         near = np.argpartition(dist, d - 1, axis=2)[:, :, :d]
+        chosen = np.take_along_axis(near, pick[:, :, None], axis=2)[:, :, 0]
     else:
-        near = np.broadcast_to(np.arange(n_obs), dist.shape)
-    chosen = np.take_along_axis(near, pick[:, :, None], axis=2)[:, :, 0]
-    return np.take_along_axis(order, chosen, axis=1)
+        chosen = pick
+    return order[rows, chosen]
 
 
 def _logreg_draw(X: np.ndarray, y: np.ndarray, X_mis: np.ndarray, rngs: list[np.random.Generator]) -> np.ndarray:

@@ -1,4 +1,4 @@
-# R mice beside our imputation in the missing-at-random simulation of tests/test_missing_mediation.py.
+# R mice beside our imputation in the missing-at-random simulation of tests/test_missing_mar.py.
 # Same design: x ~ N(0,1), m = 0.39 x + e, y = 0.39 m + 0.2 x + e, n = 100; m missing with
 # P = plogis(-0.85 + x + y) (about 35%). Per data set: mice (PMM, m = 10, maxit = 10), then the same
 # pooled bootstrap as neuroimmune_stats.mediate(ImputedData): 500 resamples of whole rows in each

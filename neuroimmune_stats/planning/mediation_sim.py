@@ -65,11 +65,12 @@ def _simulate(seed: np.random.SeedSequence, n: int, a: float, b: float, c_prime:
 
 
 def _design(z: np.ndarray, a: float, b: float, c_prime: float) -> np.ndarray:
-    """x, m, y, covariates of the design from independent standard normals ``z`` (n, 3 + k)."""
-    x = z[:, 0]
-    m = a * x + z[:, 1]
-    y = c_prime * x + b * m + z[:, 2]
-    return np.column_stack([x, m, y, z[:, 3:]])
+    """x, m, y, covariates of the design from independent standard normals ``z`` (..., n, 3 + k)."""
+    d = z.copy()
+    x = z[..., 0]
+    d[..., 1] = a * x + z[..., 1]
+    d[..., 2] = c_prime * x + b * d[..., 1] + z[..., 2]
+    return d
 
 
 class _Simulation:
@@ -253,8 +254,8 @@ class _BatchSimulation:
         if words is None:
             d = np.stack([_simulate(s, n, self.a, self.b, self.c_prime, self.k) for s in seeds])
         else:
-            d = np.stack([_design(_generator(w).standard_normal((n, 3 + self.k)), self.a, self.b, self.c_prime)
-                          for w in words[0]])
+            z = np.stack([_generator(w).standard_normal((n, 3 + self.k)) for w in words[0]])
+            d = _design(z, self.a, self.b, self.c_prime)
         scale = d.std(axis=1)
         scale[scale == 0] = 1.0
         z = (d - d.mean(axis=1)[:, None, :]) / scale[:, None, :]

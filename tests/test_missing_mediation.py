@@ -67,6 +67,17 @@ def test_shared_model_frame_gives_each_imputations_mediate(imp, kw) -> None:  # 
         pd.testing.assert_frame_equal(r.tidy(), one.tidy())
 
 
+def test_imputations_made_elsewhere_same_numbers(imp) -> None:  # type: ignore[no-untyped-def]
+    """Frames wrapped by from_frames (values read from the frames, not impute's arrays) give the same draws."""
+    from neuroimmune_stats.missing import ImputedData
+
+    other = ImputedData.from_frames(imp.frames, data=imp.data)
+    a = mediate_imputed(imp, "suvr_s1", "fss", "conn_s1__thalamus", covariates="protocol", n_boot=100, seed=3)
+    b = mediate_imputed(other, "suvr_s1", "fss", "conn_s1__thalamus", covariates="protocol", n_boot=100, seed=3)
+    np.testing.assert_array_equal(a.draws, b.draws)
+    assert other._numeric_values("fss") is not None and other._numeric_values("protocol") is None
+
+
 def test_moderated_mediation_on_imputed_data(imp) -> None:  # type: ignore[no-untyped-def]
     res = mediate_imputed(imp, "suvr_s1", "fss", "conn_s1__thalamus", moderator="protocol", moderate=("a",),
                           n_boot=200, seed=1)

@@ -400,6 +400,12 @@ def impute(
     )
     imp.chain_means = trace  # (maxit, m, n_targets): mice's chainMean, for convergence plots
     imp.chain_columns = [cols[j] for j in targets]
+    dtypes = data.dtypes
+    for k, c in enumerate(cols):  # the model's plain numeric columns as the frames hold them (floats, m x n)
+        if not vars_[k].factor and isinstance(dtypes[c], np.dtype) and dtypes[c].kind in "fiu":
+            arr = np.ascontiguousarray(values[:, :, k])
+            arr.flags.writeable = False
+            imp._numeric[c] = arr
     return imp
 
 

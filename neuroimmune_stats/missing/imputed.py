@@ -74,6 +74,7 @@ class ImputedData(Sequence[pd.DataFrame]):
         #: mean of the imputed values per iteration (maxit, m, columns), as mice's chainMean
         self.chain_means: np.ndarray | None = None
         self.chain_columns: list[str] = []
+        self._numeric: dict[str, np.ndarray | None] = {}
 
     # ----------------------------------------------------------------- construction
     @classmethod
@@ -180,6 +181,22 @@ class ImputedData(Sequence[pd.DataFrame]):
     def frames(self) -> list[pd.DataFrame]:
         """Copies of the m completed data sets."""
         return [f.copy() for f in self._frames]
+
+    def _numeric_values(self, column: str) -> np.ndarray | None:
+        """A plain numeric column (float/int/bool dtype) in every data set as floats, shape (m, n), read-only.
+
+        None when the column is not plain numeric in some data set. Built once per column (``impute``
+        fills it from its own arrays), so analyses of the m data sets need not read m pandas columns.
+        """
+        if column not in self._numeric:
+            cols = [f[column] for f in self._frames]
+            if all(isinstance(s.dtype, np.dtype) and s.dtype.kind in "fiub" for s in cols):
+                arr: np.ndarray | None = np.stack([s.to_numpy(dtype=float) for s in cols])
+                arr.flags.writeable = False  # type: ignore[union-attr]
+            else:
+                arr = None
+            self._numeric[column] = arr
+        return self._numeric[column]
 
     @property
     def n(self) -> int:

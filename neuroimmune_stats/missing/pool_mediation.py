@@ -186,7 +186,7 @@ def mediate_imputed(
             rest = Parallel(n_jobs=n_jobs)(delayed(mediate)(f, x, m, y, seed=s, n_jobs=1, **kw)
                                            for f, s in zip(rest_frames, seeds[1:], strict=True))
     else:
-        shared = _SharedFrame.of(first[0], imp._frames[0])
+        shared = _SharedFrame.of(first[0], imp)
         rest = each(ImputedData(rest_frames, imp.data, imp.where), _Runner(x, m, y, seeds[1:], kw, shared))
     return _pooled_result([*first, *rest], imp, seed)
 
@@ -196,17 +196,19 @@ class _SharedFrame:
 
     The m completed data sets share their rows, their missingness-free cases and (unless a
     covariate was imputed) their covariate coding, so the other imputations only need their own
-    x/m/y values: no pandas model frame, no factor coding, no argument checks per imputation.
-    Each imputation is checked to have the same complete cases and identical covariate columns
-    as the first; one that does not goes through the whole :func:`mediate` (same numbers either
-    way: the model frame is the same arrays).
+    x/m/y values (read once for all imputations, :meth:`ImputedData._numeric_values`): no pandas
+    model frame, no factor coding, no argument checks per imputation. Each imputation is checked
+    to have the same complete cases and identical covariate columns as the first; one that does
+    not goes through the whole :func:`mediate` (same numbers either way: the model frame is the
+    same arrays).
     """
 
-    def __init__(self, result: Any, frame: pd.DataFrame) -> None:
+    def __init__(self, result: Any, imp: ImputedData) -> None:
         from ..design import complete_mask
 
         prep = result._prep
-        self.prep = prep
+        frame = imp._frames[0]
+        self.prep, self.imp = prep, imp
         self.ci, self.level, self.n_boot = result.ci, result.conf_level, result.n_boot  # as mediate checked them
         self.roles = list(prep.columns[: prep.n_roles])
         self.covariates = list(dict.fromkeys(c for cs in prep.covariates_by_eq.values() for c in cs))
@@ -215,54 +217,54 @@ class _SharedFrame:
         self.first_covariates = [frame[c] for c in self.covariates]
 
     @classmethod
-    def of(cls, result: Any, frame: pd.DataFrame) -> _SharedFrame | None:
+    def of(cls, result: Any, imp: ImputedData) -> _SharedFrame | None:
         """The shared frame of ``result`` (a model without moderator), or None (no sharing)."""
         from ..mediation.result import MediationResult
 
         if type(result) is not MediationResult or getattr(result, "_prep", None) is None:
             return None
-        return cls(result, frame)
+        return cls(result, imp)
 
-    def prepared(self, frame: pd.DataFrame) -> Any:
-        """The prepared model of ``frame`` from the shared frame, or None when it does not apply."""
+    def prepared(self, i: int) -> Any:
+        """The prepared model of imputation ``i`` from the shared frame, or None when it does not apply."""
         from ..mediation._spec import _assemble
 
+        frame = self.imp._frames[i]
         if not all(frame[c].equals(s) for c, s in zip(self.covariates, self.first_covariates, strict=True)):
             return None
-        cols = []
-        for c in self.roles:
-            s = frame[c]
-            if not (isinstance(s.dtype, np.dtype) and s.dtype.kind in "fiub"):
-                return None  # not a plain numeric column: the whole mediate call (and its checks)
-            cols.append(s.to_numpy(dtype=float))
-        values = np.column_stack(cols)
+        cols = [self.imp._numeric_values(c) for c in self.roles]
+        if any(v is None for v in cols):
+            return None  # not plain numeric columns: the whole mediate call (and its checks)
+        values = [v[i] for v in cols]  # type: ignore[index]
         # on plain numeric columns "finite" is the package's missing-value rule (design.present)
-        if not np.array_equal(self.covariate_mask & np.isfinite(values).all(axis=1), self.mask):
+        if not np.array_equal(self.covariate_mask & np.isfinite(np.column_stack(values)).all(axis=1), self.mask):
             return None
         # the same arrays, in the same memory layout, as mediate's own model frame (same numbers to the bit)
-        roles = np.column_stack([v[self.mask] for v in cols])
+        roles = np.column_stack([v[self.mask] for v in values])
         p = self.prep
         return _assemble(p.x, p.mediators, p.y, p.serial, roles, p.raw[:, p.n_roles:], p.columns[p.n_roles:],
                          p.expand, p.covariates_by_eq, p.excluded_ids, p.hc)
 
 
 class _Runner:
-    """Calls mediate on successive frames with successive seeds (on the shared frame when it applies)."""
+    """Calls mediate on imputations 1, 2, ... with successive seeds (on the shared frame when it applies)."""
 
     def __init__(self, x: str, m: Any, y: str, seeds: Sequence[Any], kw: dict[str, Any],
                  shared: _SharedFrame | None = None) -> None:
         self.x, self.m, self.y, self.kw = x, m, y, kw
         self.seeds = iter(seeds)
         self.shared = shared
+        self.index = 0
 
     def __call__(self, frame: pd.DataFrame) -> Any:
         from ..mediation.bootstrap import mediate, run
 
         seed = next(self.seeds)
-        prep = self.shared.prepared(frame) if self.shared is not None else None
+        self.index += 1
+        sh = self.shared
+        prep = sh.prepared(self.index) if sh is not None else None
         if prep is None:
             return mediate(frame, self.x, self.m, self.y, seed=seed, n_jobs=1, **self.kw)
-        sh = self.shared
         return run(prep, self.kw["covariates"], sh.n_boot, sh.ci, sh.level, seed, 1)  # type: ignore[union-attr]
 
 

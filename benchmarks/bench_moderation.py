@@ -18,6 +18,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import numpy as np
 from _timing import Timing, ratio_rows, time_call, to_markdown
 
 import neuroimmune_stats as nis
@@ -53,6 +54,12 @@ def main(repeats: int = 7) -> list[dict[str, Any]]:
 
         peers.append(Timing("moderated mediation (model 7)", "PyProcessMacro", time_call(ppm, 2, 0, 0.0), 2,
                             "W coded 0/1; target ratio <= 0.1"))
+        # a fast wrong answer fails (checked after timing, so the peer's timed calls stay cold as before):
+        # the conditional indirect effects at W = axial (0) and radicular (1) agree
+        theirs = ppm().indirect_model.coeff_summary().sort_values("w")["Effect"].to_numpy(dtype=float)
+        mine = ours().tidy().query("term == 'indirect'")["estimate"].to_numpy(dtype=float)
+        if not np.allclose(mine, theirs, rtol=1e-6, atol=1e-9):
+            raise AssertionError(f"model 7 conditional indirect effects differ: ours {mine}, PyProcessMacro {theirs}")
     except ImportError:
         peers.append(Timing("moderated mediation (model 7)", "PyProcessMacro", float("nan"), 0, "not installed"))
     rows += ratio_rows("moderated mediation (model 7)", t_ours, peers)

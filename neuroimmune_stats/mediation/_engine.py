@@ -86,6 +86,10 @@ class Engine:
     def moments_full(self) -> np.ndarray:
         return self.zp.mean(axis=0)[:, None]
 
+    def point_estimate(self) -> np.ndarray:
+        """Every effect of the full sample, shape (n_effects,)."""
+        return self.effects(self.moments_full())[0][0]
+
     # ------------------------------------------------------------------ solving
     def _cov(self, g: np.ndarray, i: int, j: int) -> np.ndarray:
         return g[self.pair[i, j]] - g[i] * g[j]
@@ -107,9 +111,12 @@ class Engine:
             rj = regs[j]
             ajj = g[pair[rj, rj]] - mu[j] * mu[j]
             d = ajj if j == 0 else ajj - _dot(low[j], low[j], j)
-            sing = ~(d > PIVOT_TOL * np.maximum(ajj, 1e-300)) | ~(ajj > 1e-12)
-            bad |= sing
-            ljj = np.sqrt(np.where(sing, 1.0, d))
+            ok = (d > PIVOT_TOL * ajj) & (ajj > 1e-12)  # NaN pivots are singular too
+            if ok.all():
+                ljj = np.sqrt(d)
+            else:
+                bad |= ~ok
+                ljj = np.sqrt(np.where(ok, d, 1.0))
             for i in range(j + 1, p):
                 aij = g[pair[regs[i], rj]] - mu[i] * mu[j]
                 low[i].append((aij if j == 0 else aij - _dot(low[i], low[j], j)) / ljj)

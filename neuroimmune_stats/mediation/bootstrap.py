@@ -253,8 +253,7 @@ def bootstrap_effects(
     ``analysis_seed(seed, "mediate")``, so the same seed repeats exactly at any ``n_jobs`` and
     never shares numbers with another analysis given the same seed.
     """
-    estimate, _ = engine.effects(engine.moments_full())
-    estimate = estimate[0]
+    estimate = engine.point_estimate()
     out = resample(_Statistic(engine), engine.n, n_boot, kind="bootstrap", seed=analysis_seed(seed, "mediate"),
                    n_jobs=n_jobs)
     draws, singular = out[:, :-1], out[:, -1].astype(bool)

@@ -294,6 +294,19 @@ class ModeratedEngine(Engine):
             coef[eq.name] = {r: beta[i] * (sc[eq.response] / sc[r]) for i, r in enumerate(eq.regressors)}
         return self.effects_from_coef(coef, k), bad
 
+    def point_estimate(self) -> np.ndarray:
+        """Every effect of the full sample (n_effects,), from the equations' OLS fits.
+
+        The same numbers as ``effects(moments_full())[0][0]`` (to rounding) without solving the
+        equations a second time.
+        """
+        p: ModeratedPrepared = self.prep
+        coef = {}
+        for eq in p.equations:
+            fit = p.fits[eq.name]
+            coef[eq.name] = {r: fit.coef[fit.index(p.columns[r])][None] for r in eq.regressors}
+        return self.effects_from_coef(coef, 1)[0]
+
     def effects_from_coef(self, coef: dict[str, dict[int, np.ndarray]], k: int) -> np.ndarray:
         """Every effect (k, n_effects) from the slopes ``coef[equation][column index]`` of k draws.
 

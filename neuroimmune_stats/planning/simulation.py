@@ -38,7 +38,7 @@ T = TypeVar("T")
 CHUNK = 25
 
 #: simulations per chunk of :func:`run_batched` (one vectorised call each)
-BATCH_CHUNK = 50
+BATCH_CHUNK = 100
 
 
 def sim_seed(root: np.random.SeedSequence, i: int) -> np.random.SeedSequence:

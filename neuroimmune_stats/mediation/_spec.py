@@ -205,8 +205,13 @@ def model_base(
     clash = [c for c in all_cov if c in roles]
     if clash:
         raise SpecificationError(f"{what}: {clash} cannot be both a covariate and x/m/y.")
-    # model_frame works on an attr-free view and copies only the role columns (no narrow copy here)
+    # model_frame works on an attr-free view and copies only the role columns; a narrow copy is made
+    # only when unrelated columns share a name (which model_frame refuses)
     extra = dict(extra_roles or {})
+    if not data.columns.is_unique:
+        keep = [c for c in dict.fromkeys([ID_COLUMN, *roles, *all_cov, *extra.values()]) if c in data.columns]
+        data = data.loc[:, keep]
+        data.attrs = {}
     frame = model_frame(
         data, what=what, roles={"x": x, "m": mediators, "y": y, **extra, "covariates": all_cov},
         numeric=("x", "m", "y"), min_n=1, warn=False,

@@ -13,7 +13,14 @@ import pytest
 
 from neuroimmune_stats._rng import analysis_seed
 from neuroimmune_stats.planning import power_mediation
-from neuroimmune_stats.planning.mediation_sim import _BatchSimulation, _paths, _Simulation, _stream_words
+from neuroimmune_stats.planning.mediation_sim import (
+    _BatchSimulation,
+    _block_sizes,
+    _paths,
+    _pieces,
+    _Simulation,
+    _stream_words,
+)
 from neuroimmune_stats.planning.simulation import run_batched, run_simulations, sim_seed
 from neuroimmune_stats.planning.streams import _Words, bounded_integers, child_states
 
@@ -46,6 +53,12 @@ def test_batched_bounds_and_decisions_equal_the_reference(n: int, k: int, ci: st
     # n_boot = 300: two seed blocks (256 + 44), as resample draws them
     ours, _ = _compare(n, k, ci, n_sims=30, n_boot=300)
     assert 0 < ours.sum() < ours.size  # both decisions occur, so the comparison has teeth
+
+
+def test_batched_equals_reference_over_several_pieces() -> None:
+    """n = 150: each seed block is drawn and counted as its own piece (more than PIECE indices together)."""
+    assert len(_pieces(_block_sizes(300), 150)) == 2
+    _compare(150, 1, "bca", n_sims=8, n_boot=300, a=0.2, b=0.2)
 
 
 def test_batched_equals_reference_with_singular_resamples() -> None:

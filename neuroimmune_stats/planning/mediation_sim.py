@@ -10,13 +10,15 @@ Internal to :func:`~neuroimmune_stats.planning.power_mediation`. Two implementat
   vectorised computation. Each simulation still draws its data from ``sub_seed(seed, 0)`` and its
   bootstrap indices from ``sub_seed(seed, 1)`` by the resampling engine's block scheme (block ``i``
   of :data:`~neuroimmune_stats.resampling.BLOCK` draws from child seed ``i``), so the resamples are
-  the reference's. The count-weighted moments of every resample of every simulation are one
-  batched matrix product; the two paths come from the covariance matrices with the covariates
-  partialled out (the same OLS coefficients as the engine's Cholesky solve); the interval is the
-  same function, one column per simulation. Simulations with a (near-)singular resample (where
-  the engine switches to a pseudo-inverse) are handed to the reference.
+  the reference's (the seeds and indices are computed by :mod:`.streams` for the whole chunk). The
+  count-weighted moments of a simulation's resamples are one matrix product; the two paths of
+  every resample of every simulation come from the covariances with the covariates partialled out
+  (the same OLS coefficients as the engine's Cholesky solve), as vector operations over the chunk;
+  the interval is the same function, called once with one column per simulation. Simulations
+  with a (near-)singular resample (where the engine switches to a pseudo-inverse) are handed to
+  the reference.
 
-The two agree to rounding (``tests/test_power_mediation.py`` compares their bounds and decisions).
+The two agree to rounding (``tests/test_power_batched.py`` compares their bounds and decisions).
 
 Examples
 --------
@@ -57,6 +59,10 @@ SINGULAR_DET = 1e-8
 
 #: regressor variance (standardised scale) treated as constant (the engine's absolute floor is 1e-12)
 TINY_VARIANCE = 1e-10
+
+#: bootstrap indices drawn and counted at a time (whole seed blocks): 256 KiB per int64 array, so a
+#: piece's indices, counts and weights stay in a core's L2 cache
+PIECE = 2**15
 
 
 def _simulate(seed: np.random.SeedSequence, n: int, a: float, b: float, c_prime: float, k: int) -> np.ndarray:
@@ -147,6 +153,23 @@ def _generator(words: np.ndarray) -> np.random.Generator:
     return np.random.Generator(pcg64(words))
 
 
+def _pieces(sizes: Sequence[int], n: int) -> list[tuple[int, int, int, int]]:
+    """Consecutive seed blocks grouped into pieces of at most :data:`PIECE` indices (at least one block).
+
+    Each piece is ``(first block, end block, first row, end row)``; a piece's arrays stay in cache.
+    """
+    out: list[tuple[int, int, int, int]] = []
+    b0 = r0 = 0
+    rows = 0
+    for b, size in enumerate(sizes):
+        if b > b0 and (rows + size) * n > PIECE:
+            out.append((b0, b, r0, r0 + rows))
+            b0, r0, rows = b, r0 + rows, 0
+        rows += size
+    out.append((b0, len(sizes), r0, r0 + rows))
+    return out
+
+
 def _moments(words: np.ndarray | None, seeds: Sequence[np.random.SeedSequence], zpt: np.ndarray,
              n_boot: int) -> np.ndarray:
     """Count-weighted sums ``zpt[s] @ counts[s].T`` of each simulation's resamples: (S, P, n_boot).
@@ -155,30 +178,37 @@ def _moments(words: np.ndarray | None, seeds: Sequence[np.random.SeedSequence], 
     ``resample(..., n, n_boot, seed=sub_seed(seed, 1))``: block ``b`` of :data:`BLOCK` draws from
     child seed ``b`` of the simulation's bootstrap seed, by :func:`~neuroimmune_stats.resampling.draw`
     or, with the blocks' state ``words`` (S, n_blocks, 4), by :func:`.streams.bounded_integers` once
-    it has reproduced the batch's first simulation. One simulation's indices are counted at a time
-    (they stay in cache).
+    it has reproduced the batch's first simulation. The indices are drawn, counted and weighted a
+    piece of blocks at a time (:func:`_pieces`).
     """
     n = zpt.shape[2]
     sizes = _block_sizes(n_boot)
-    offsets = (n * np.arange(n_boot))[:, None]
+    pieces = _pieces(sizes, n)
+    offsets = (n * np.arange(max(r1 - r0 for _, _, r0, r1 in pieces)))[:, None]
     out = np.empty((len(seeds), zpt.shape[1], n_boot))
 
-    def numpy_draws(s: int) -> np.ndarray:
-        rngs = ([_generator(w) for w in words[s]] if words is not None
-                else [np.random.default_rng(sub_seed(sub_seed(seeds[s], 1), b)) for b in range(len(sizes))])
-        return np.concatenate([draw("bootstrap", n, size, rng) for rng, size in zip(rngs, sizes, strict=True)])
+    def numpy_draws(s: int, b0: int, b1: int) -> np.ndarray:
+        rngs = ([_generator(w) for w in words[s, b0:b1]] if words is not None
+                else [np.random.default_rng(sub_seed(sub_seed(seeds[s], 1), b)) for b in range(b0, b1)])
+        return np.concatenate([draw("bootstrap", n, size, rng) for rng, size in zip(rngs, sizes[b0:b1], strict=True)])
+
+    def fast_draws(s: int, b0: int, b1: int) -> np.ndarray | None:
+        assert words is not None
+        return bounded_integers([pcg64(w) for w in words[s, b0:b1]], n, sizes[b0:b1])
 
     fast = False
-    if words is not None:
-        first = bounded_integers([pcg64(w) for w in words[0]], n, sizes)
-        fast = first is not None and np.array_equal(first, numpy_draws(0))
+    if words is not None:  # the vectorised draws must reproduce NumPy's on the first simulation
+        checks = [(fast_draws(0, b0, b1), numpy_draws(0, b0, b1)) for b0, b1, _, _ in pieces]
+        fast = all(ours is None or np.array_equal(ours, ref) for ours, ref in checks) \
+            and any(ours is not None for ours, _ in checks)
     for s in range(len(seeds)):
-        idx = bounded_integers([pcg64(w) for w in words[s]], n, sizes) if words is not None and fast else None
-        if idx is None:
-            idx = numpy_draws(s)
-        idx += offsets
-        counts = np.bincount(idx.ravel(), minlength=idx.size).reshape(n_boot, n)
-        np.matmul(zpt[s], counts.T.astype(float), out=out[s])
+        for b0, b1, r0, r1 in pieces:
+            idx = fast_draws(s, b0, b1) if fast else None
+            if idx is None:
+                idx = numpy_draws(s, b0, b1)
+            idx += offsets[: r1 - r0]
+            counts = np.bincount(idx.ravel(), minlength=idx.size).reshape(r1 - r0, n)
+            out[s, :, r0:r1] = zpt[s] @ counts.T.astype(float)
     return out
 
 
@@ -285,4 +315,4 @@ class _BatchSimulation:
         return [bool(v) for v in (lo > 0) | (hi < 0)]
 
 
-__all__ = ["MAX_DRAWS", "SINGULAR_DET", "TINY_VARIANCE"]
+__all__ = ["MAX_DRAWS", "PIECE", "SINGULAR_DET", "TINY_VARIANCE"]

@@ -8,7 +8,8 @@ tqdm progress bar only when stderr is a terminal. The numbers depend only on the
 ``n_jobs`` or the chunking. Each simulation's own bootstrap goes through
 :func:`~neuroimmune_stats.resampling.resample` with a seed derived from its simulation seed.
 :func:`run_batched` is the same for a function that takes a whole chunk of seeds and returns one
-result per seed (a vectorised simulation): the chunks, hence the numbers, are the same.
+result per seed (a vectorised simulation); its chunks are fixed by ``n_sims`` and ``chunk`` alone,
+so the numbers do not depend on ``n_jobs`` or the backend either.
 
 Examples
 --------

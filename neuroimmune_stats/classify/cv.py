@@ -25,20 +25,26 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import fastlogit
 from .estimator import SubtypeClassifier
 from .fastlogit import _expit, _one_blas_thread, fit_l2_logistic_batched
+from .foldbatch import SharedDesignCV
 from .harmonize import FoldCombat
 from .metrics import auc_rows, brier_rows, threshold_rows
 
 
+def fold_order(codes: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Subjects sorted by stratum and key, shape (k, R, n): fold ``f`` holds ``order[..., f::n_splits]``."""
+    codes = np.atleast_2d(codes)
+    keys = codes[:, None, :].astype(float) + u[None, :, :]
+    return np.argsort(keys, axis=2, kind="stable")
+
+
 def fold_assignment(codes: np.ndarray, u: np.ndarray, n_splits: int) -> np.ndarray:
     """Fold ids of shape (k, R, n) for stratum codes (k, n) and repeat keys ``u`` (R, n) in [0, 1)."""
-    codes = np.atleast_2d(codes)
-    k, n = codes.shape
-    keys = codes[:, None, :].astype(float) + u[None, :, :]
-    order = np.argsort(keys, axis=2, kind="stable")
-    out = np.empty((k, u.shape[0], n), dtype=np.int64)
-    np.put_along_axis(out, order, np.broadcast_to(np.arange(n) % n_splits, out.shape), axis=2)
+    order = fold_order(codes, u)
+    out = np.empty(order.shape, dtype=np.int64)
+    np.put_along_axis(out, order, np.broadcast_to(np.arange(order.shape[2]) % n_splits, out.shape), axis=2)
     return out
 
 
@@ -91,6 +97,10 @@ class CVDesign:
         """(k, R, n) fold ids for the label rows ``Y``."""
         return fold_assignment(self.codes(Y), self.u, self.n_splits)
 
+    def order(self, Y: np.ndarray) -> np.ndarray:
+        """(k, R, n) subjects in dealing order for the label rows ``Y`` (see :func:`fold_order`)."""
+        return fold_order(self.codes(Y), self.u)
+
 
 #: memory budget of one (label rows × n × p) feature copy in :class:`FastModel` (rows are split to fit)
 FEATURE_BYTES = 16 * 2**20
@@ -108,12 +118,42 @@ class FastModel:
                  harmonizer: FoldCombat | None = None):
         self.F, self.D, self.C, self.cv = F, D, C, cv
         self.harmonizer = harmonizer
+        self._shared: SharedDesignCV | None = None
 
     def run(self, Y: np.ndarray, detail: bool = False) -> Any:
+        """Mean test-fold AUC per label row; with ``detail``, the per-fold table, scores and coefficients
+        of the first row. Without ``detail`` all folds are fitted at once on the shared design
+        (:class:`~neuroimmune_stats.classify.foldbatch.SharedDesignCV`) unless features are
+        harmonised per fold or wider than the training rows (then fold by fold, :meth:`run_by_fold`)."""
+        n, p = self.F.shape
+        n_train = n - -(-n // self.cv.n_splits)  # the smallest training set
+        wide = fastlogit.use_row_space(n_train, p + (0 if self.D is None else self.D.shape[1]))
+        if self.harmonizer is not None or wide:
+            return self.run_by_fold(Y, detail)
+        if self._shared is None:
+            self._shared = SharedDesignCV(self.F, self.D, self.C, self.cv)
+        if not detail:
+            return self._shared.mean_auc(Y)
+        y = np.atleast_2d(np.asarray(Y, dtype=float))[:1]
+        order, eta, coef = self._shared.fit_folds(y, slopes=True)
+        assert coef is not None
+        S = self.cv.n_splits
+        rows, oof = [], []
+        for r in range(self.cv.n_repeats):
+            for f in range(S):
+                te = np.sort(order[0, r, f::S])
+                score = eta[0, r, f, te]
+                rows.append(_fold_row(r, f, score, _expit(score), (score > 0).astype(float), y[0, te]))
+                oof.append((te, score, _expit(score)))
+        return {"per_fold": pd.DataFrame(rows), "oof": oof, "coefs": coef[0].reshape(-1, p),
+                "stat": self._shared.mean_auc(y)[0]}
+
+    def run_by_fold(self, Y: np.ndarray, detail: bool = False) -> Any:
+        """:meth:`run` fold by fold: each fold's adjusted features, then one batched solve per fold."""
         Y = np.atleast_2d(np.asarray(Y, dtype=float))
         rows_fit = max(1, FEATURE_BYTES // (8 * self.F.shape[0] * self.F.shape[1]))
         if not detail and Y.shape[0] > rows_fit:
-            return np.concatenate([self.run(Y[s:s + rows_fit]) for s in range(0, Y.shape[0], rows_fit)])
+            return np.concatenate([self.run_by_fold(Y[s:s + rows_fit]) for s in range(0, Y.shape[0], rows_fit)])
         folds = self.cv.folds(Y)
         aucs = np.zeros(Y.shape[0])
         rows, oof, coefs = [], [], []
@@ -209,5 +249,6 @@ __all__ = [
     "PermutationStatistic",
     "adjusted_features",
     "fold_assignment",
+    "fold_order",
     "masked_auc",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
 
 from ..exceptions import SpecificationError
@@ -94,6 +95,23 @@ def subject_ids(data: pd.DataFrame) -> pd.Series:
     return pd.Series(data.index.astype(str), index=data.index)
 
 
+def excluded_ids(data: pd.DataFrame, mask: np.ndarray) -> tuple[str, ...]:
+    """The IDs (as :func:`subject_ids` gives them) of the rows where ``mask`` is False.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"subject_id": ["sub-01", "sub-02", "sub-03"]})
+    >>> excluded_ids(df, np.array([True, False, True])), excluded_ids(df, np.ones(3, bool))
+    (('sub-02',), ())
+    """
+    drop = np.flatnonzero(~np.asarray(mask, dtype=bool))
+    if drop.size == 0:
+        return ()
+    if ID_COLUMN in data.columns:
+        return tuple(data[ID_COLUMN].iloc[drop].astype(str).tolist())
+    return tuple(data.index[drop].astype(str).tolist())
+
+
 def check_frame(data: object, *, what: str) -> pd.DataFrame:
     """``data`` if it is a DataFrame with unique column names, else a :class:`SpecificationError`."""
     if not isinstance(data, pd.DataFrame):
@@ -118,5 +136,5 @@ def without_attrs(data: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-__all__ = ["ALWAYS_FACTORS", "ID_COLUMN", "as_list", "check_frame", "is_factor", "resolve_columns", "subject_ids",
-           "without_attrs"]
+__all__ = ["ALWAYS_FACTORS", "ID_COLUMN", "as_list", "check_frame", "excluded_ids", "is_factor", "resolve_columns",
+           "subject_ids", "without_attrs"]

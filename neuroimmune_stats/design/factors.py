@@ -43,7 +43,10 @@ def as_factor(s: pd.Series, levels: Sequence[Any] | None = None) -> pd.Series:
     ['HAB', 'MAB']
     """
     if isinstance(s.dtype, pd.CategoricalDtype):
-        cat = s.cat.remove_unused_categories()
+        codes = s.array.codes
+        k = len(s.dtype.categories)
+        used = np.bincount(codes[codes >= 0], minlength=k).all() if k else True
+        cat = s if used else s.cat.remove_unused_categories()  # every level used: nothing to drop
         cats = [clean_level(c) for c in cat.cat.categories]
         if cats != list(cat.cat.categories) and len(set(cats)) == len(cats):
             cat = cat.cat.rename_categories(cats)

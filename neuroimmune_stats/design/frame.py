@@ -16,7 +16,16 @@ import pandas as pd
 
 from ..exceptions import InsufficientDataError, SpecificationError
 from .cases import CompleteCases, complete_mask, numeric_series, warn_excluded
-from .columns import ID_COLUMN, as_list, check_frame, is_factor, resolve_columns, subject_ids, without_attrs
+from .columns import (
+    ID_COLUMN,
+    as_list,
+    check_frame,
+    excluded_ids,
+    is_factor,
+    resolve_columns,
+    subject_ids,
+    without_attrs,
+)
 from .factors import as_factor, covariate_matrix
 from .linalg import check_rank
 
@@ -135,12 +144,11 @@ def model_frame(
             if isinstance(s.dtype, pd.CategoricalDtype) or (is_factor(s) and not pd.api.types.is_numeric_dtype(s)):
                 raise SpecificationError(f"{what}: {role} column {c!r} must be numeric; it holds {s.dtype} values.")
     mask = complete_mask(data, columns)
-    ids = subject_ids(data)
     keep = list(dict.fromkeys([*(c for c in [ID_COLUMN] if c in data.columns), *columns]))
     # columns taken by position (a fraction of the cost of .loc with a mask and a list on small frames)
     rows = np.flatnonzero(mask)
     frame = pd.DataFrame({c: data[c].array.take(rows) for c in keep}, index=data.index[rows])
-    cases = CompleteCases(n=int(mask.sum()), excluded_ids=tuple(ids[~mask].tolist()))
+    cases = CompleteCases(n=int(mask.sum()), excluded_ids=excluded_ids(data, mask))
     if warn:
         warn_excluded(what, cases.excluded_ids, cases.n, columns, stacklevel=3)
     if cases.n < min_n:

@@ -131,9 +131,7 @@ def without_attrs(data: pd.DataFrame) -> pd.DataFrame:
     """
     if not data.attrs:
         return data
-    out = data.copy(deep=False)
-    out.attrs = {}
-    return out
+    return pd.DataFrame(data)  # shares the columns; unlike .copy(deep=False), never copies attrs at all
 
 
 __all__ = ["ALWAYS_FACTORS", "ID_COLUMN", "as_list", "check_frame", "excluded_ids", "is_factor", "resolve_columns",

@@ -103,18 +103,20 @@ print(side_by_side(cc, mi, fi).round(3).T)
 # %% [markdown]
 # ## How well does it work? A simulation with known truth
 #
-# `tests/test_missing_mediation.py` simulates X → M → Y (a = b = 0.39, c′ = 0.2, n = 100) with the
+# `tests/test_missing_mar.py` simulates X → M → Y (a = b = 0.39, c′ = 0.2, n = 100) with the
 # mediator 35% missing at random, the missingness depending on X *and* Y (so complete cases are biased),
-# m = 20 imputations and 500 resamples per imputation. Measured on this package (true a×b = 0.152):
+# m = 20 imputations and 500 resamples per imputation. Measured on this package over 1000 data sets
+# (true a×b = 0.152; coverage ± Monte Carlo SE; benchmarks/mar_coverage.md), beside R's mice with the
+# same pooled bootstrap in the same design:
 #
-# | method | data sets | coverage of the 95% interval | mean a×b |
+# | method | coverage of the 95% interval | mean a×b | R mice: coverage, mean a×b |
 # |---|---:|---:|---:|
-# | multiple imputation, Bayesian regression (`method="norm"`) | 100 | 0.96 | 0.152 |
-# | multiple imputation, predictive mean matching (default) | 200 | 0.895 | 0.131 |
-# | complete cases | 200 | 0.94 | 0.137 |
+# | multiple imputation, Bayesian regression (`method="norm"`) | 0.943 ± 0.007 | 0.150 | 0.949, 0.149 |
+# | multiple imputation, predictive mean matching (default) | 0.896 ± 0.010 | 0.132 | 0.891, 0.131 |
+# | complete cases | 0.934 ± 0.008 | 0.136 | 0.915, 0.135 |
 #
 # Predictive mean matching shrinks a×b under MAR at this sample size (donors are scarce where most
-# mediator values are missing); R's mice does the same in the same design (mean a×b 0.129 with `pmm`,
-# 0.153 with `norm`, over 60 data sets). For mediation with a continuous, roughly normal mediator,
-# `impute(..., method="norm")` is the better choice; PMM keeps integer scales on their scale (painDETECT,
-# FSS) for tables and descriptive work.
+# mediator values are missing) and its imputations vary less, so its interval is short and misplaced;
+# R's mice does exactly the same (on 40 shared data sets our PMM's pooled a×b is mice's within 0.003).
+# For mediation with a continuous, roughly normal mediator, `impute(..., method="norm")` is the better
+# choice; PMM keeps integer scales on their scale (painDETECT, FSS) for tables and descriptive work.

@@ -1,9 +1,10 @@
 """``evaluate_classifier``: repeated stratified CV, a confounds-only baseline and a permutation test.
 
 Two paths give the same numbers. The *fast path* (default estimator, or any plain L2
-``LogisticRegression``) does the confound regression and scaling of all folds at once and fits the
-observed labels and every label permutation of a fold in one batched Newton solve
-(:mod:`.fastlogit`). Any other estimator takes the *general path*: a fresh
+``LogisticRegression``) fits every fold of the observed labels and of a batch of label permutations
+in one batched Newton solve on the shared design of confounds and features (:mod:`.foldbatch`; fold
+by fold with :mod:`.fastlogit` when features are harmonised per fold or wider than the training
+set). Any other estimator takes the *general path*: a fresh
 :class:`~neuroimmune_stats.classify.SubtypeClassifier` clone per fold and permutation. Label
 permutations always come from :mod:`neuroimmune_stats.resampling`.
 """

@@ -316,7 +316,7 @@ def reassign(prep: Prepared, x: str, m: str, y: str) -> Prepared:
     Used by the grid so the six orderings share one model frame; no pandas work is repeated.
     """
     roles = prep.columns[: prep.n_roles]
-    raw_roles = prep.raw[:, [roles.index(v) for v in (x, m, y)]]
+    raw_roles = np.ascontiguousarray(prep.raw[:, [roles.index(v) for v in (x, m, y)]])  # row-major, as prepare()
     cov_eq = {f"m:{m}": prep.covariates_by_eq[f"m:{prep.mediators[0]}"], "y": prep.covariates_by_eq["y"]}
     cnames = prep.columns[prep.n_roles :]
     return _assemble(x, [m], y, False, raw_roles, prep.raw[:, prep.n_roles :], cnames,

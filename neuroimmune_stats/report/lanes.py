@@ -133,9 +133,13 @@ def _claim(counter: Any) -> int:
 def _lane(order: list[str], counter: Any, runner: Callable[[str], SectionRun],
           progress: Callable[[str], None] | None = None) -> dict[str, SectionRun]:
     """Run sections of ``order`` as they are claimed from ``counter`` until none is left."""
+    from threadpoolctl import threadpool_limits
+
     done: dict[str, SectionRun] = {}
-    while (i := _claim(counter)) < len(order):
-        done[order[i]] = _tick(progress, order[i], runner)
+    # two processes on the machine's cores: one BLAS thread each (more would only contend for the cores)
+    with threadpool_limits(limits=1, user_api="blas"):
+        while (i := _claim(counter)) < len(order):
+            done[order[i]] = _tick(progress, order[i], runner)
     return done
 
 

@@ -305,3 +305,11 @@ def test_as_a_process_no_traceback(tmp_path: Path) -> None:
                            "-o", str(tmp_path / "r.html")], capture_output=True, text=True)
     assert proc.returncode == 2
     assert "no participants table" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_console_command_exits_with_mains_code_and_flushed_output(tmp_path: Path) -> None:
+    code = ("import sys; from neuroimmune_stats.cli import run; "
+            f"sys.argv = ['neuroimmune-stats', 'report', '-o', {str(tmp_path / 'no' / 'r.html')!r}]; run()")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "does not exist" in proc.stderr

@@ -154,6 +154,16 @@ def _child(conn: Any, order: list[str], counter: Any, runner: Callable[[str], Se
         conn.close()
 
 
+def _preload() -> None:
+    """Import what nearly every section needs (SciPy's statistics, matplotlib) once, before the fork:
+    imported after it, each process would spend the same seconds importing them again."""
+    import scipy.stats  # noqa: F401
+
+    from .._optional import pyplot
+
+    pyplot()
+
+
 def work_order(specs: tuple[str, ...] | list[str]) -> list[str]:
     """The sections both processes draw from, longest first (:data:`EXPECTED_SECONDS`), planning left out."""
     todo = [s for s in specs if name_of(s) not in AFTER_SECTIONS]
@@ -175,6 +185,7 @@ def run_sections(ctx: Any, specs: tuple[str, ...], runner: Callable[[str], Secti
     import multiprocessing as mp
 
     fork = mp.get_context("fork")
+    _preload()
     m_base, s_base = len(ctx.methods), len(ctx.skipped)
     counter = fork.Value("i", 0)
     recv, send = fork.Pipe(duplex=False)

@@ -122,3 +122,20 @@ def test_seed_streams_differ_between_analyses(base):
     draws = {name: np.random.default_rng(analysis_seed(5, name)).random(4)
              for name in ("mediate", "bayes_mediate", "permutation_test", "evaluate_classifier", "impute")}
     assert len({tuple(v) for v in draws.values()}) == len(draws)
+
+
+@pytest.mark.parametrize("series", [
+    pd.Series([1.0, 2.0]), pd.Series([1, 2]), pd.Series([True, False]), pd.Series(["a", "b"], dtype=object),
+    pd.Series(["a", "b"]), pd.Series(["a", "b"], dtype="string"), pd.Series(pd.Categorical(["a"])),
+    pd.Series([1, None], dtype="Int64"), pd.Series(pd.to_datetime(["2020-01-01"])), pd.Series([1 + 2j]),
+    pd.Series(np.array(["a", "b"], dtype="U1")), pd.Series([1, "a"], dtype=object),
+    pd.Series([1.0, None], dtype=object), pd.Series([], dtype=object), pd.Series(np.array([b"a"], dtype="S1")),
+    pd.Series([True, None], dtype="boolean"), pd.Series([1.5], dtype="Float64"),
+], ids=str)
+def test_is_factor_fast_path_is_pandas_rule(series: pd.Series) -> None:
+    from neuroimmune_stats.design import is_factor
+
+    rule = bool(isinstance(series.dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(series)
+                or pd.api.types.is_string_dtype(series) or pd.api.types.is_bool_dtype(series))
+    assert is_factor(series) is rule
+    assert is_factor(series.rename("protocol"))  # always a factor by name

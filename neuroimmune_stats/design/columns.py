@@ -84,6 +84,9 @@ def is_factor(series: pd.Series) -> bool:
     """
     if str(series.name) in ALWAYS_FACTORS:
         return True
+    dt = series.dtype
+    if isinstance(dt, np.dtype):  # numpy dtypes by kind (pandas' is_string_dtype would scan object values)
+        return dt.kind in "ObSU"
     return bool(
         isinstance(series.dtype, pd.CategoricalDtype)
         or pd.api.types.is_object_dtype(series)

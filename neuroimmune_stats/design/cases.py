@@ -58,6 +58,18 @@ def present_matrix(Y: np.ndarray) -> np.ndarray:
     return np.isfinite(Y)
 
 
+def series_mask(columns: Sequence[pd.Series], n: int) -> np.ndarray:
+    """:func:`complete_mask` of columns already taken out of their frame (``n`` rows each)."""
+    mask = np.ones(n, dtype=bool)
+    for s in columns:
+        dt = s.dtype
+        if isinstance(dt, np.dtype) and dt.kind == "f":
+            mask &= np.isfinite(s.to_numpy())
+        elif not (isinstance(dt, np.dtype) and dt.kind in "iub"):
+            mask &= present(s)
+    return mask
+
+
 #: up to this many columns :func:`complete_mask` checks column by column, beyond it float columns as one block
 NARROW = 16
 
@@ -76,14 +88,7 @@ def complete_mask(data: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
     cols = list(dict.fromkeys(columns))
     mask = np.ones(len(data), dtype=bool)
     if len(cols) <= NARROW:  # a few columns: one array each (a sub-frame would cost more than the checks)
-        for c in cols:
-            s = data[c]
-            dt = s.dtype
-            if isinstance(dt, np.dtype) and dt.kind == "f":
-                mask &= np.isfinite(s.to_numpy())
-            elif not (isinstance(dt, np.dtype) and dt.kind in "iub"):
-                mask &= present(s)
-        return mask
+        return series_mask([data[c] for c in cols], len(data))
     kind = {c: (dt.kind if isinstance(dt, np.dtype) else "") for c, dt in data.dtypes.items()}
     fast = [c for c in cols if kind.get(c, "") in ("f", "i", "u", "b")]
     if fast:  # plain numpy columns in one block (a wide frame must not cost a Python loop per column)

@@ -111,8 +111,11 @@ def fit_combat(
     X = np.column_stack([O, mod])
     d = X.shape[1]
     # Gram matrices of every fit as one matrix product each (BLAS), not a loop over fits
-    XtX = (M @ (X[:, :, None] * X[:, None, :]).reshape(n, d * d)).reshape(-1, d, d)
-    XtY = (M @ (X[:, :, None] * Y[:, None, :]).reshape(n, d * p)).reshape(-1, d, p)
+    if mask is None:  # one fit on every row: plain cross-products (no (n, d, p) temporary)
+        XtX, XtY = (X.T @ X)[None], (X.T @ Y)[None]
+    else:
+        XtX = (M @ (X[:, :, None] * X[:, None, :]).reshape(n, d * d)).reshape(-1, d, d)
+        XtY = (M @ (X[:, :, None] * Y[:, None, :]).reshape(n, d * p)).reshape(-1, d, p)
     if M.shape[0] == 1:
         try:
             beta = np.linalg.solve(XtX, XtY)

@@ -160,7 +160,10 @@ def model_frame(
     factor_cols = {c for r in factors for c in resolved.get(r, ())}
     for c in columns:
         if c in factor_cols or is_factor(series[c]):  # the input column: same name and dtype as frame[c]
-            frame[c] = as_factor(frame[c])
+            col = frame[c]
+            coded = as_factor(col)
+            if coded is not col:  # a categorical with every level used comes back as it is
+                frame[c] = coded
     for role in nonconstant:
         for c in resolved.get(role, ()):
             s = frame[c]

@@ -80,8 +80,8 @@ def test_processes_key_in_the_study_file(tmp_path: Path) -> None:
 
 
 def test_sections_the_child_claimed_but_never_sent_are_run_here(serial, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    def claim_then_die(conn, order, counter, runner):  # type: ignore[no-untyped-def]
-        lanes._lane(order, counter, runner)  # runs its share, then dies before sending
+    def claim_then_die(conn, order, shared, runner):  # type: ignore[no-untyped-def]
+        lanes._lane(order, shared, runner)  # runs its share (planning too, if it can), then dies before sending
         os._exit(4)
 
     monkeypatch.setattr(lanes, "_child", claim_then_die)

@@ -37,8 +37,10 @@ log = logging.getLogger("neuroimmune_stats.report")
 #: only the order in which the two processes take them, longest first, so they finish together
 EXPECTED_SECONDS = {"classifier": 2.5, "mediation": 2.5, "table1": 1.8, "roi_models": 1.0, "correlations": 0.8,
                     "roi_harmonized": 0.5, "moderation": 0.4, "data_summary": 0.05}
-#: sections that read results of other sections; they run in the parent after the lanes are merged
-AFTER_SECTIONS = frozenset({"planning"})
+#: sections that read results of other sections (and which): one runs as soon as a process has run all
+#: it reads, else in the parent after the lanes are merged
+DEPENDS: dict[str, tuple[str, ...]] = {"planning": ("roi_models", "mediation")}
+AFTER_SECTIONS = frozenset(DEPENDS)
 
 
 @dataclass
@@ -122,31 +124,58 @@ def _picklable(results: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _claim(counter: Any) -> int:
-    """The next index of the shared work list (both processes draw from it)."""
-    with counter.get_lock():
-        i = int(counter.value)
-        counter.value = i + 1
-    return i
+@dataclass
+class Shared:
+    """What the two processes share: the next index of the work list, and which dependent section
+    (:data:`AFTER_SECTIONS`) one of them has taken."""
+
+    counter: Any
+    taken: Any
+    dependents: list[tuple[str, tuple[str, ...]]]
+
+    def claim(self) -> int:
+        """The next index of the shared work list."""
+        with self.counter.get_lock():
+            i = int(self.counter.value)
+            self.counter.value = i + 1
+        return i
+
+    def ready(self, done: dict[str, SectionRun]) -> str | None:
+        """A dependent section whose sections it reads all ran in this process, taken for it (or None)."""
+        names = {r.name for r in done.values()}
+        for j, (spec, needs) in enumerate(self.dependents):
+            if all(n in names for n in needs):
+                with self.taken.get_lock():
+                    if not self.taken[j]:
+                        self.taken[j] = 1
+                        return spec
+        return None
 
 
-def _lane(order: list[str], counter: Any, runner: Callable[[str], SectionRun],
+def _lane(order: list[str], shared: Shared, runner: Callable[[str], SectionRun],
           progress: Callable[[str], None] | None = None) -> dict[str, SectionRun]:
-    """Run sections of ``order`` as they are claimed from ``counter`` until none is left."""
+    """Run sections of ``order`` as they are claimed until none is left; a dependent section runs as
+    soon as this process has run the sections it reads (else the parent runs it after the merge)."""
     from threadpoolctl import threadpool_limits
 
     done: dict[str, SectionRun] = {}
     # two processes on the machine's cores: one BLAS thread each (more would only contend for the cores)
     with threadpool_limits(limits=1, user_api="blas"):
-        while (i := _claim(counter)) < len(order):
-            done[order[i]] = _tick(progress, order[i], runner)
+        while True:
+            spec = shared.ready(done)
+            if spec is None:
+                i = shared.claim()
+                if i >= len(order):
+                    break
+                spec = order[i]
+            done[spec] = _tick(progress, spec, runner)
     return done
 
 
-def _child(conn: Any, order: list[str], counter: Any, runner: Callable[[str], SectionRun]) -> None:
+def _child(conn: Any, order: list[str], shared: Shared, runner: Callable[[str], SectionRun]) -> None:
     """The child's lane: run the sections it claims and send their :class:`SectionRun` records as one pickle."""
     try:
-        runs = _lane(order, counter, runner)
+        runs = _lane(order, shared, runner)
         for r in runs.values():
             r.results = _picklable(r.results)
         conn.send_bytes(pickle.dumps(runs, protocol=pickle.HIGHEST_PROTOCOL))
@@ -187,16 +216,17 @@ def run_sections(ctx: Any, specs: tuple[str, ...], runner: Callable[[str], Secti
     fork = mp.get_context("fork")
     _preload()
     m_base, s_base = len(ctx.methods), len(ctx.skipped)
-    counter = fork.Value("i", 0)
+    dependents = [(sp, DEPENDS.get(name_of(sp), ())) for sp in specs if name_of(sp) in AFTER_SECTIONS]
+    shared = Shared(fork.Value("i", 0), fork.Array("b", max(1, len(dependents))), dependents)
     recv, send = fork.Pipe(duplex=False)
-    child: Any = fork.Process(target=_child, args=(send, order, counter, runner))
+    child: Any = fork.Process(target=_child, args=(send, order, shared, runner))
     try:
         child.start()
     except OSError as exc:
         log.info("report: could not start the second process (%s); running every section here", exc)
         child = None
     send.close()
-    done = _lane(order, counter, runner, progress)
+    done = _lane(order, shared, runner, progress)
     child_runs: dict[str, SectionRun] = {}
     if child is not None:
         try:
@@ -230,5 +260,5 @@ def _tick(progress: Callable[[str], None] | None, spec: str, runner: Callable[[s
     return runner(spec)
 
 
-__all__ = ["AFTER_SECTIONS", "EXPECTED_SECONDS", "SectionRun", "can_fork", "processes", "run_one", "run_sections",
-           "safe_text", "work_order"]
+__all__ = ["AFTER_SECTIONS", "DEPENDS", "EXPECTED_SECONDS", "SectionRun", "Shared", "can_fork", "processes",
+           "run_one", "run_sections", "safe_text", "work_order"]

@@ -407,3 +407,28 @@ def test_statistic_is_chunk_invariant(cohort) -> None:
     idx = np.random.default_rng(1).integers(0, eng.n, size=(300, eng.n))
     np.testing.assert_allclose(eng.moments_from_indices(idx, block=7),
                                eng.moments_from_indices(idx), rtol=1e-13, atol=1e-15)
+
+
+def test_quantiles_by_partition_equal_those_by_sort(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from neuroimmune_stats.mediation import intervals
+
+    rng = np.random.default_rng(0)
+    for t in range(120):
+        B, p = int(rng.integers(1, 2000)), int(rng.integers(1, 12))
+        d = rng.normal(size=(B, p))
+        if t % 3 == 0:
+            d[rng.random((B, p)) < 0.05] = np.inf
+        if t % 5 == 0:
+            d[rng.random((B, p)) < 0.05] = np.nan
+        if t % 7 == 0:
+            d[:, 0] = np.nan
+        if t % 4 == 0:
+            d = np.round(d, 1)  # ties
+        probs = rng.random((2, p))
+        probs[0, 0] = 0.0
+        probs[1, -1] = 1.0 if t % 2 else np.nan
+        monkeypatch.setattr(intervals, "PARTITION_COLUMNS", 32)
+        by_partition = intervals._quantiles(d, probs)
+        monkeypatch.setattr(intervals, "PARTITION_COLUMNS", 0)
+        by_sort = intervals._quantiles(d, probs)
+        np.testing.assert_array_equal(by_partition, by_sort)

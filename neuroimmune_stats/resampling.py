@@ -51,6 +51,16 @@ def _group_index(strata: np.ndarray | None) -> list[np.ndarray] | None:
     return [np.flatnonzero(codes == g) for g in range(codes.max() + 1)]
 
 
+def _strata_groups(strata: Sequence[Any] | np.ndarray | None, n: int, prefix: str = "") -> list[np.ndarray] | None:
+    """The positions of each stratum (None without strata); strata of the wrong length raise."""
+    if strata is None:
+        return None
+    arr = np.asarray(strata)
+    if arr.shape != (n,):
+        raise SpecificationError(f"{prefix}strata must have length n={n}; got shape {arr.shape}.")
+    return _group_index(arr)
+
+
 def draw(
     kind: Kind, n: int, k: int, rng: np.random.Generator, groups: list[np.ndarray] | None = None
 ) -> np.ndarray:
@@ -166,12 +176,7 @@ def resample_chunks(
     n, n_draws = int(n), int(n_draws)
     if n < 1 or n_draws < 1:
         raise SpecificationError(f"need n >= 1 and n_draws >= 1; got n={n}, n_draws={n_draws}.")
-    groups = None
-    if strata is not None:
-        arr = np.asarray(strata)
-        if arr.shape != (n,):
-            raise SpecificationError(f"strata must have length n={n}; got shape {arr.shape}.")
-        groups = _group_index(arr)
+    groups = _strata_groups(strata, n)
     root = seed_sequence(seed)
     n_blocks = math.ceil(n_draws / BLOCK)
     sizes = [BLOCK] * (n_blocks - 1) + [n_draws - BLOCK * (n_blocks - 1)]
@@ -330,12 +335,7 @@ def sequential_p_value(
     obs = float(observed)
     if not math.isfinite(obs):
         raise SpecificationError(f"{where}: observed must be a finite number; got {observed!r}.")
-    groups = None
-    if strata is not None:
-        arr = np.asarray(strata)
-        if arr.shape != (n,):
-            raise SpecificationError(f"{where}: strata must have length n={n}; got shape {arr.shape}.")
-        groups = _group_index(arr)
+    groups = _strata_groups(strata, n, f"{where}: ")
     root = seed_sequence(seed)
     thr = obs - 1e-10 * max(1.0, abs(obs))  # ties count as exceedances (floating-point safe)
     count, used = 0, 0

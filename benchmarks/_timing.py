@@ -54,3 +54,12 @@ def to_markdown(rows: list[dict]) -> str:
         out.append(f"| {r['job']} | {r['impl']} | {shown} | "
                    f"{'' if ratio is None else f'{ratio:.3g}'} | {r.get('note', '')} |")
     return "\n".join(out)
+
+
+def print_rows(rows: list[dict]) -> None:
+    """A bench module run as a script: its markdown table, then each ratio on a line of its own."""
+    print(to_markdown(rows))
+    for r in rows:
+        if r["ratio"] != 1.0:
+            print(f"{r['job']}: ours / {r['impl']} = {r['ratio']:.3f}"
+                  + (f" ({1 / r['ratio']:.1f}x faster)" if r["ratio"] < 1 else ""))

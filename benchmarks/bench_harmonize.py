@@ -32,7 +32,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _timing import Timing, ratio_rows, time_call, to_markdown
+from _timing import Timing, print_rows, ratio_rows, time_call
 
 from neuroimmune_stats.classify import evaluate_classifier
 from neuroimmune_stats.harmonization import harmonize
@@ -135,9 +135,4 @@ def main() -> list[dict[str, Any]]:
 
 
 if __name__ == "__main__":
-    out = main()
-    print(to_markdown(out))
-    for r in out:
-        if r["ratio"] != 1.0:
-            print(f"{r['job']}: ours / {r['impl']} = {r['ratio']:.3f}"
-                  + (f" ({1 / r['ratio']:.1f}x faster)" if r["ratio"] < 1 else ""))
+    print_rows(main())

@@ -27,7 +27,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _timing import Timing, ratio_rows, time_call, to_markdown
+from _timing import Timing, print_rows, ratio_rows, time_call
 
 import neuroimmune_stats as nis
 from neuroimmune_stats.data import simulate_tables
@@ -112,8 +112,4 @@ def main() -> list[dict[str, Any]]:
 
 
 if __name__ == "__main__":
-    out = main()
-    print(to_markdown(out))
-    for r in out:
-        if r["ratio"] != 1.0:
-            print(f"{r['job']}: ours / {r['impl']} = {r['ratio']:.3f}")
+    print_rows(main())

@@ -7,7 +7,7 @@ naming the excluded subjects with the spelling of the input file.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -74,8 +74,11 @@ def series_mask(columns: Sequence[pd.Series], n: int) -> np.ndarray:
 NARROW = 16
 
 
-def complete_mask(data: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
+def complete_mask(data: pd.DataFrame, columns: Sequence[str],
+                  series: Mapping[str, pd.Series] | None = None) -> np.ndarray:
     """Rows of ``data`` complete on ``columns`` by the one missing-value rule.
+
+    ``series`` may hold columns already read out of ``data`` (by name), so they are not read twice.
 
     Examples
     --------
@@ -86,9 +89,10 @@ def complete_mask(data: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
     if not columns:
         return np.ones(len(data), dtype=bool)
     cols = list(dict.fromkeys(columns))
-    mask = np.ones(len(data), dtype=bool)
     if len(cols) <= NARROW:  # a few columns: one array each (a sub-frame would cost more than the checks)
-        return series_mask([data[c] for c in cols], len(data))
+        got = series or {}
+        return series_mask([got[c] if c in got else data[c] for c in cols], len(data))
+    mask = np.ones(len(data), dtype=bool)
     kind = {c: (dt.kind if isinstance(dt, np.dtype) else "") for c, dt in data.dtypes.items()}
     fast = [c for c in cols if kind.get(c, "") in ("f", "i", "u", "b")]
     if fast:  # plain numpy columns in one block (a wide frame must not cost a Python loop per column)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import InsufficientDataError, SpecificationError
-from .cases import NARROW, CompleteCases, complete_mask, numeric_series, series_mask, warn_excluded
+from .cases import CompleteCases, complete_mask, numeric_series, warn_excluded
 from .columns import (
     ID_COLUMN,
     as_list,
@@ -146,8 +146,7 @@ def model_frame(
             s = series[c]
             if isinstance(s.dtype, pd.CategoricalDtype) or (is_factor(s) and not pd.api.types.is_numeric_dtype(s)):
                 raise SpecificationError(f"{what}: {role} column {c!r} must be numeric; it holds {s.dtype} values.")
-    mask = series_mask([series[c] for c in columns], len(data)) if len(columns) <= NARROW \
-        else complete_mask(data, columns)
+    mask = complete_mask(data, columns, series)
     # columns taken by position (a fraction of the cost of .loc with a mask and a list on small frames)
     rows = np.flatnonzero(mask)
     frame = pd.DataFrame({c: s.array.take(rows) for c, s in series.items()}, index=data.index[rows])

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from ._dist import average_ranks, norm_ppf, t_sf
 from ._params import check_choice, check_conf_level
 from .design import as_list, check_frame, check_rank, excluded_message, model_frame, resolve_columns, warn_excluded
 from .exceptions import InsufficientDataError, SpecificationError
@@ -18,7 +18,7 @@ from .results import Result, format_p, format_table
 
 
 def _rank(x: np.ndarray) -> np.ndarray:
-    return stats.rankdata(x, method="average")
+    return average_ranks(x)
 
 
 def _one(data: pd.DataFrame, x: str, y: str, covs: list[str], method: str, conf_level: float
@@ -53,10 +53,10 @@ def _one(data: pd.DataFrame, x: str, y: str, covs: list[str], method: str, conf_
     df = n - 2 - k
     with np.errstate(divide="ignore"):
         t = r * np.sqrt(df / (1 - r * r)) if abs(r) < 1 else np.sign(r) * np.inf
-    p = float(2 * stats.t.sf(abs(t), df))
+    p = float(2 * t_sf(abs(t), df))
     z = np.arctanh(r) if abs(r) < 1 else np.sign(r) * np.inf
     se = 1 / np.sqrt(n - 3 - k)
-    q = stats.norm.ppf(0.5 + conf_level / 2)
+    q = norm_ppf(0.5 + conf_level / 2)
     pair = pd.DataFrame({"subject_id": list(fr.ids), "x": a0, "y": b0,
                          "x_adjusted": ra + a.mean(), "y_adjusted": rb + b.mean()})
     for c in covs:

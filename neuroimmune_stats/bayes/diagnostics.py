@@ -21,6 +21,8 @@ import numpy as np
 from scipy.fft import next_fast_len
 from scipy.special import ndtri
 
+from .._dist import average_ranks
+
 
 def _split(ary: np.ndarray) -> np.ndarray:
     half = ary.shape[1] // 2
@@ -29,15 +31,7 @@ def _split(ary: np.ndarray) -> np.ndarray:
 
 def _z_scale(ary: np.ndarray) -> np.ndarray:
     flat = ary.ravel()
-    order = np.argsort(flat, kind="stable")
-    ranks = np.empty(flat.size)
-    ranks[order] = np.arange(1, flat.size + 1)
-    # average ranks of ties (as scipy.stats.rankdata(method="average"))
-    sorted_vals = flat[order]
-    if flat.size > 1 and np.any(sorted_vals[1:] == sorted_vals[:-1]):
-        _, inv, counts = np.unique(flat, return_inverse=True, return_counts=True)
-        ends = np.cumsum(counts)
-        ranks = (ends - (counts - 1) / 2.0)[inv]
+    ranks = average_ranks(flat)  # ties get their average rank (scipy.stats.rankdata(method="average"))
     return ndtri((ranks - 0.375) / (flat.size + 0.25)).reshape(ary.shape)
 
 

@@ -175,12 +175,11 @@ class BayesMediationResult(Result):
         if d.cov_names:
             mu_y = mu_y + np.einsum("nq,cdq->cdn", xy[:, 1 + k :], p["beta_y"])
 
-        from scipy import stats
+        from .._dist import norm_logpdf, t_logpdf
 
         def ll(obs: np.ndarray, mu: np.ndarray, sd: np.ndarray, nu: np.ndarray | None) -> np.ndarray:
-            if nu is None:
-                return stats.norm.logpdf(obs, mu, sd)
-            return stats.t.logpdf(obs, nu, mu, sd)
+            z = (obs - mu) / sd  # scipy.stats' logpdf(obs, loc=mu, scale=sd), the same arithmetic
+            return (norm_logpdf(z) if nu is None else t_logpdf(z, nu)) - np.log(sd)
 
         student = self.likelihood == "student_t"
         return {

@@ -26,7 +26,6 @@ import numpy as np
 import pandas as pd
 
 from . import fastlogit
-from .estimator import SubtypeClassifier
 from .fastlogit import _expit, _one_blas_thread, fit_l2_logistic_batched
 from .foldbatch import SharedDesignCV
 from .harmonize import FoldCombat
@@ -188,6 +187,8 @@ class GeneralModel:
         self.harmonize = harmonize
 
     def _fit_fold(self, y: np.ndarray, tr: np.ndarray, te: np.ndarray) -> tuple[Any, ...]:
+        from .estimator import SubtypeClassifier  # scikit-learn: only on the general path
+
         clf = SubtypeClassifier(estimator=self.estimator, confounds=self.confounds, harmonize=self.harmonize)
         clf.fit(self.X.iloc[tr], y[tr])
         Xte = self.X.iloc[te]

@@ -340,18 +340,17 @@ def evaluate_classifier(
         raise SpecificationError(
             f"{WHAT}: estimator must be a scikit-learn classifier; got {type(base).__name__}."
         )
-    if base is None:
-        from sklearn.linear_model import LogisticRegression
-
-        base = LogisticRegression(C=1.0, max_iter=1000)
+    if base is None:  # LogisticRegression(C=1.0): the batched solver, without importing scikit-learn (~1 s)
+        fast, C = True, 1.0
     else:
         base = _seeded(base, root.spawn(1)[0])
-    fast = is_fast_logistic(base)
+        fast = is_fast_logistic(base)
+        C = float(base.C) if fast else float("nan")
     n = len(y01)
     harmonizer = _fold_combat(frame, covs, feats) if harmonize else None
     if fast:
         D = np.column_stack([np.ones(n), Cm]) if Cm.shape[1] else None
-        model: Any = FastModel(F, D, float(base.C), cv, harmonizer=harmonizer)
+        model: Any = FastModel(F, D, C, cv, harmonizer=harmonizer)
     else:
         cols = list(dict.fromkeys([*feats, *covs, *batch_col]))
         model = GeneralModel(base, frame[cols].reset_index(drop=True), covs, cv, harmonize=harmonize)
@@ -359,7 +358,7 @@ def evaluate_classifier(
     baseline = None
     if Cm.shape[1]:
         if fast:
-            base_model: Any = FastModel(Cm, None, float(base.C), cv)
+            base_model: Any = FastModel(Cm, None, C, cv)
         else:
             base_model = GeneralModel(base, pd.DataFrame(Cm, columns=cov_names), [], cv)
         baseline = base_model.run(y01[None, :], detail=True)

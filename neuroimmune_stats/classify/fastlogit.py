@@ -83,20 +83,36 @@ _DEPTH = [0]
 @contextmanager
 def _one_blas_thread() -> Iterator[None]:
     """Small batched products run fastest on one BLAS thread (and do not oversubscribe joblib)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
+    if _DEPTH[0]:  # already limited by an outer call
         yield
         return
-    if _DEPTH[0]:  # already limited by an outer call (entering threadpoolctl costs milliseconds)
+    controller = _controller()
+    if controller is None:  # pragma: no cover - threadpoolctl is a dependency
         yield
         return
     _DEPTH[0] += 1
     try:
-        with threadpool_limits(limits=1, user_api="blas"):
+        with controller.limit(limits=1, user_api="blas"):
             yield
     finally:
         _DEPTH[0] -= 1
+
+
+_CONTROLLER: list[Any] = []
+
+
+def _controller() -> Any:
+    """One ``threadpoolctl.ThreadpoolController`` per process: finding the loaded BLAS libraries is
+    what costs milliseconds in ``threadpool_limits``; limiting through a kept controller costs
+    microseconds (the BLAS of numpy, loaded before this module, is the one the solvers call)."""
+    if not _CONTROLLER:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # pragma: no cover
+            _CONTROLLER.append(None)
+        else:
+            _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0]
 
 
 def _expit(z: np.ndarray) -> np.ndarray:

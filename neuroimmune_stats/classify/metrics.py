@@ -13,7 +13,8 @@ array([0.75])
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import rankdata
+
+from .._dist import average_ranks
 
 #: the metrics reported by :func:`~neuroimmune_stats.classify.evaluate_classifier`, in order
 TERMS = ("auc", "balanced_accuracy", "sensitivity", "specificity", "brier")
@@ -27,7 +28,7 @@ def auc_rows(scores: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """
     scores = np.atleast_2d(scores)
     labels = np.atleast_2d(labels).astype(float)
-    ranks = rankdata(scores, axis=1)
+    ranks = average_ranks(scores, axis=1)
     n1 = labels.sum(axis=1)
     n0 = labels.shape[1] - n1
     u = (ranks * labels).sum(axis=1) - n1 * (n1 + 1) / 2

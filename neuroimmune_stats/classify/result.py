@@ -34,6 +34,7 @@ class ClassifierResult(Result):
     p_value : float or None
     n : int, complete cases; excluded_ids : tuple of str
     fast_path : bool, whether the batched logistic solver was used
+    estimator : the scikit-learn classifier given, or None for the default (L2 ``LogisticRegression(C=1)``)
     fold_ids : ndarray (n_repeats, n), the test fold of every subject in every repeat
     permuted_within : str or None, the exchangeability blocks of the label permutations
     harmonized : bool, whether ComBat on protocol ran inside each training fold

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .. import design as _design
+from .._dist import f_sf, t_sf
 from ..design import ID_COLUMN, Frame, as_list, covariate_matrix, model_frame, resolve_columns, warn_excluded
 from ..exceptions import InsufficientDataError, SpecificationError
 
@@ -55,11 +55,11 @@ class OLSFit:
 
     @property
     def p(self) -> np.ndarray:
-        return 2 * stats.t.sf(np.abs(self.t), self.df_resid)
+        return 2 * t_sf(np.abs(self.t), self.df_resid)
 
     @property
     def f_p(self) -> float:
-        return float(stats.f.sf(self.f, self.df_model, self.df_resid)) if self.df_model else np.nan
+        return float(f_sf(self.f, self.df_model, self.df_resid)) if self.df_model else np.nan
 
     def index(self, name: str) -> int:
         return self.names.index(name)

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from .._dist import t_ppf, t_sf
 from ..results import format_p, format_table
 from ._engine import Label
 from .conditional import CondLabel, ModeratedPrepared
@@ -144,10 +144,10 @@ class ModeratedMediationResult(MediationResult):
             lin = self._linear(lab)  # type: ignore[arg-type]
             if lin is not None:
                 est, se, df = lin
-                tcrit = stats.t.ppf((1 + self.conf_level) / 2, df)
+                tcrit = t_ppf((1 + self.conf_level) / 2, df)
                 t = est / se if se > 0 else np.nan
                 row.update(estimate=est, std_error=se, statistic=t, df=float(df),
-                           p_value=2 * stats.t.sf(abs(t), df), conf_low=est - tcrit * se, conf_high=est + tcrit * se)
+                           p_value=2 * t_sf(abs(t), df), conf_low=est - tcrit * se, conf_high=est + tcrit * se)
                 row["significant"] = bool(row["conf_low"] > 0 or row["conf_high"] < 0)
             else:
                 row.update(std_error=boot_se[i], statistic=np.nan, df=np.nan, p_value=np.nan,

@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from .._dist import f_sf, t_ppf, t_sf
 from .._params import check_choice, check_conf_level, check_probability
 from ..design import HC_TYPES, model_frame
 from ..exceptions import InsufficientDataError, SpecificationError
@@ -98,9 +98,9 @@ class ModerationResult(Result):
         est = L @ b
         se = np.sqrt(np.einsum("ij,jk,ik->i", L, V, L))
         t = est / se
-        tcrit = stats.t.ppf((1 + self.conf_level) / 2, df)
+        tcrit = t_ppf((1 + self.conf_level) / 2, df)
         return pd.DataFrame({"term": "conditional_effect", "w_value": shown, "estimate": est, "std_error": se,
-                             "statistic": t, "df": float(df), "p_value": 2 * stats.t.sf(np.abs(t), df),
+                             "statistic": t, "df": float(df), "p_value": 2 * t_sf(np.abs(t), df),
                              "conf_low": est - tcrit * se, "conf_high": est + tcrit * se, "n": self.n})
 
     def johnson_neyman(self, alpha: float = 0.05) -> pd.DataFrame:
@@ -117,7 +117,7 @@ class ModerationResult(Result):
         ix, (iw,) = self._int_index()
         b1, b3 = self.fit.coef[ix], self.fit.coef[iw]
         V = self.vcov
-        t2 = stats.t.ppf(1 - alpha / 2, self.fit.df_resid) ** 2
+        t2 = t_ppf(1 - alpha / 2, self.fit.df_resid) ** 2
         qa = b3**2 - t2 * V[iw, iw]
         qb = 2 * (b1 * b3 - t2 * V[ix, iw])
         qc = b1**2 - t2 * V[ix, ix]
@@ -157,7 +157,7 @@ class ModerationResult(Result):
     def tidy(self) -> pd.DataFrame:
         """Coefficients (``term`` = design column, e.g. ``x:w``), then ``conditional_effect`` rows."""
         f = self.fit
-        tcrit = stats.t.ppf((1 + self.conf_level) / 2, f.df_resid)
+        tcrit = t_ppf((1 + self.conf_level) / 2, f.df_resid)
         coefs = pd.DataFrame({
             "term": ["(Intercept)", *f.names[1:]], "w_value": None, "estimate": f.coef, "std_error": f.se,
             "statistic": f.t, "df": float(f.df_resid), "p_value": f.p, "conf_low": f.coef - tcrit * f.se,
@@ -168,7 +168,7 @@ class ModerationResult(Result):
 
     def summary(self) -> str:
         f = self.fit
-        tcrit = stats.t.ppf((1 + self.conf_level) / 2, f.df_resid)
+        tcrit = t_ppf((1 + self.conf_level) / 2, f.df_resid)
         lines = [
             "Moderation analysis (PROCESS model 1 equivalent)", f"    Y : {self.y}", f"    X : {self.x}",
             f"    W : {self.w}" + (f" (factor; levels {', '.join(map(str, self.w_levels))})" if self.w_factor else ""),
@@ -318,7 +318,7 @@ def moderation(
     b = fit.coef[ii]
     F = float(b @ np.linalg.solve(fit.vcov[np.ix_(ii, ii)], b)) / len(ii)
     r2c = {"r2_change": fit.r2 - reduced.r2, "F": F, "df1": float(len(ii)), "df2": float(fit.df_resid),
-           "p_value": float(stats.f.sf(F, len(ii), fit.df_resid))}
+           "p_value": float(f_sf(F, len(ii), fit.df_resid))}
     means = dict(zip(names, X.mean(axis=0), strict=True))
     wr = (float(wcols[:, 0].min()), float(wcols[:, 0].max())) if not wfac else (0.0, 1.0)
     return ModerationResult(

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from .._dist import norm_sf, t_ppf
 from ..results import Result, format_p, format_table
 from ._engine import Label
 from ._spec import OLSFit, Prepared
@@ -182,7 +182,7 @@ class MediationResult(Result):
             }
             if lab.path:
                 fit, j = self._path_fit(lab)
-                tcrit = stats.t.ppf(tcrit_level, fit.df_resid)
+                tcrit = t_ppf(tcrit_level, fit.df_resid)
                 row.update(
                     estimate=fit.coef[j], std_error=fit.se[j], statistic=fit.t[j],
                     df=float(fit.df_resid), p_value=fit.p[j],
@@ -194,7 +194,7 @@ class MediationResult(Result):
                            conf_low=lo[i], conf_high=hi[i])
                 if lab.term == "indirect":
                     se = self._sobel_se[i]
-                    row.update(sobel_std_error=se, sobel_p_value=2 * stats.norm.sf(abs(self.estimate[i] / se)))
+                    row.update(sobel_std_error=se, sobel_p_value=2 * norm_sf(abs(self.estimate[i] / se)))
             row["significant"] = bool(lo[i] > 0 or hi[i] < 0)
             rows.append(row)
         return pd.DataFrame(rows, columns=list(MEDIATION_COLUMNS))
@@ -202,7 +202,7 @@ class MediationResult(Result):
     # ------------------------------------------------------------------ text
     def _equation_block(self, key: str, title: str) -> list[str]:
         fit = self.fits[key]
-        tcrit = stats.t.ppf((1 + self.conf_level) / 2, fit.df_resid)
+        tcrit = t_ppf((1 + self.conf_level) / 2, fit.df_resid)
         tab = pd.DataFrame({
             "": fit.names, "coeff": fit.coef, "se": fit.se, "t": fit.t,
             "p": [format_p(v) for v in fit.p],

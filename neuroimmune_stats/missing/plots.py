@@ -9,18 +9,10 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import SpecificationError
+from ..plots._density import kde_on_grid
 
 if TYPE_CHECKING:  # pragma: no cover
     from .imputed import ImputedData
-
-
-def _kde(values: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    from scipy import stats
-
-    v = values[np.isfinite(values)]
-    if v.size < 2 or np.ptp(v) == 0:
-        return np.zeros_like(grid)
-    return stats.gaussian_kde(v)(grid)
 
 
 def plot_densities(imp: ImputedData, ax: Any = None, columns: str | Sequence[str] | None = None,
@@ -59,9 +51,9 @@ def plot_densities(imp: ImputedData, ax: Any = None, columns: str | Sequence[str
         pad = 0.15 * (np.ptp(allv) or 1.0)
         grid = np.linspace(allv.min() - pad, allv.max() + pad, 200)
         for k, v in enumerate(imputed):
-            a.plot(grid, _kde(v, grid), color=OKABE_ITO["vermillion"], lw=0.7, alpha=0.6,
+            a.plot(grid, kde_on_grid(v, grid), color=OKABE_ITO["vermillion"], lw=0.7, alpha=0.6,
                    label="imputed (each data set)" if k == 0 else None)
-        a.plot(grid, _kde(obs, grid), color=OKABE_ITO["blue"], lw=2.2, label=f"observed (n = {obs.size})")
+        a.plot(grid, kde_on_grid(obs, grid), color=OKABE_ITO["blue"], lw=2.2, label=f"observed (n = {obs.size})")
         a.set_xlabel(labels.get(c, c))
         a.set_ylabel("density")
         a.set_title(f"{labels.get(c, c)}: {int(miss.sum())} imputed × m = {imp.m}", fontsize=9)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize
 
+from .._dist import f_cdf, f_sf, ncf_cdf
 from .formula import ModelFrame
 
 
@@ -37,8 +38,8 @@ def eta_sq_ci(F: float, df1: float, df2: float, level: float = 0.90) -> tuple[fl
     alpha = (1 - level) / 2
 
     def bound(target: float) -> float:
-        f = lambda ncp: stats.ncf.cdf(F, df1, df2, ncp) - target  # noqa: E731
-        if stats.f.cdf(F, df1, df2) <= target:
+        f = lambda ncp: ncf_cdf(F, df1, df2, ncp) - target  # noqa: E731
+        if f_cdf(F, df1, df2) <= target:
             return 0.0
         hi = max(10.0, F * df1 * 4)
         while f(hi) > 0:
@@ -97,7 +98,7 @@ def anova_table(mf: ModelFrame, typ: int, mf_sum: ModelFrame | None = None) -> p
         pe = ss / (ss + rss_full)
         lo, hi = eta_sq_ci(F, df, df_res)
         out.append({"term": t, "sum_sq": ss, "df": float(df), "F": F,
-                    "p_value": float(stats.f.sf(F, df, df_res)), "partial_eta_sq": pe,
+                    "p_value": float(f_sf(F, df, df_res)), "partial_eta_sq": pe,
                     "partial_eta_sq_low": lo, "partial_eta_sq_high": hi})
     out.append({"term": "Residuals", "sum_sq": rss_full, "df": float(df_res), "F": np.nan,
                 "p_value": np.nan, "partial_eta_sq": np.nan, "partial_eta_sq_low": np.nan,

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from .._dist import t_ppf, t_sf
 from ..design import as_list
 from ..exceptions import DataWarning, SpecificationError
 from ..results import Result, format_p, format_table
@@ -171,7 +171,7 @@ def emmeans_table(model: LinearModel, term: str, conf_level: float = 0.95,
     est = L @ model.coef
     se = np.sqrt(np.einsum("ij,jk,ik->i", L, model.vcov, L))
     df = model.df_residual
-    q = stats.t.ppf(0.5 + conf_level / 2, df)
+    q = t_ppf(0.5 + conf_level / 2, df)
     out = labels.astype(object).copy()
     out["emmean"] = est
     out["std_error"] = se
@@ -212,15 +212,17 @@ def contrast_table(
         t = est / se
         k = len(rows)
         if method == "tukey" and k > 2:
+            from scipy import stats  # the studentized range: only Tukey's adjustment needs scipy.stats
+
             p = stats.studentized_range.sf(np.abs(t) * np.sqrt(2), k, df)
             q = stats.studentized_range.ppf(conf_level, k, df) / np.sqrt(2)
         else:
-            p = 2 * stats.t.sf(np.abs(t), df)
-            q = stats.t.ppf(0.5 + conf_level / 2, df)
+            p = 2 * t_sf(np.abs(t), df)
+            q = t_ppf(0.5 + conf_level / 2, df)
             if method not in ("tukey", "none"):
                 p = adjust_pvalues(p, method)
                 if method == "bonferroni":
-                    q = stats.t.ppf(1 - (1 - conf_level) / (2 * len(pairs)), df)
+                    q = t_ppf(1 - (1 - conf_level) / (2 * len(pairs)), df)
         part = pd.DataFrame({"contrast": [f"{names[i]} - {names[j]}" for i, j in pairs]})
         for b, v in zip(by_list, key, strict=True):
             part[b] = v

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from formulaic import Formula
-from scipy import stats
 
+from .._dist import f_sf, t_ppf, t_sf
 from .._params import check_choice, check_conf_level
 from ..design import HC_TYPES, excluded_message, hc_vcov, warn_excluded
 from ..exceptions import SpecificationError
@@ -77,14 +77,14 @@ class LinearModel(Result):
         conf_level = check_conf_level(conf_level, where="lm().tidy")
         se = np.sqrt(np.diag(self.vcov))
         t = self.coef / se
-        q = stats.t.ppf(0.5 + conf_level / 2, self.df_residual)
+        q = t_ppf(0.5 + conf_level / 2, self.df_residual)
         return pd.DataFrame(
             {
                 "term": ["(Intercept)" if c == "Intercept" else c for c in self.columns],
                 "estimate": self.coef,
                 "std_error": se,
                 "statistic": t,
-                "p_value": 2 * stats.t.sf(np.abs(t), self.df_residual),
+                "p_value": 2 * t_sf(np.abs(t), self.df_residual),
                 "conf_low": self.coef - q * se,
                 "conf_high": self.coef + q * se,
             }
@@ -105,7 +105,7 @@ class LinearModel(Result):
         return pd.DataFrame(
             [{
                 "r_squared": r2, "adj_r_squared": adj, "sigma": self.sigma, "statistic": F,
-                "p_value": float(stats.f.sf(F, df_model, self.df_residual)) if df_model else np.nan,
+                "p_value": float(f_sf(F, df_model, self.df_residual)) if df_model else np.nan,
                 "df": float(df_model), "loglik": ll, "aic": -2 * ll + 2 * k,
                 "bic": -2 * ll + np.log(self.n) * k, "deviance": self.rss,
                 "df_residual": float(self.df_residual), "nobs": self.n,

@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from .._dist import t_cdf, t_sf
 from .._params import check_choice, check_conf_level
 from ..design import ID_COLUMN, as_list, resolve_columns, warn_excluded
 from ..exceptions import SpecificationError
@@ -55,8 +55,8 @@ def tost(estimate: Any, std_error: Any, df: Any, low: Any, high: Any) -> dict[st
     with np.errstate(divide="ignore", invalid="ignore"):
         t_lo = (est - np.asarray(low, dtype=float)) / se
         t_hi = (est - np.asarray(high, dtype=float)) / se
-    p_lo = stats.t.sf(t_lo, d)
-    p_hi = stats.t.cdf(t_hi, d)
+    p_lo = t_sf(t_lo, d)
+    p_hi = t_cdf(t_hi, d)
     return {"statistic_lower": t_lo, "statistic_upper": t_hi, "p_lower": p_lo, "p_upper": p_hi,
             "p_value": np.maximum(p_lo, p_hi)}
 

@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from .._dist import nct_cdf, nct_sf, t_isf
 from .._params import check_choice, check_int, check_probability
 from .._rng import SeedLike, analysis_seed
 from ..exceptions import SpecificationError
@@ -46,8 +46,8 @@ N_MAX_SEARCH = 20_000
 def joint_significance_power(a: float, b: float, n: int, k: int, alpha: float) -> float:
     """Approximate power of the joint significance test (both t tests), a starting point for the search."""
     def two_sided(ncp: float, df: int) -> float:
-        tc = stats.t.isf(alpha / 2, df)
-        return float(stats.nct.sf(tc, df, ncp) + stats.nct.cdf(-tc, df, ncp))
+        tc = t_isf(alpha / 2, df)
+        return float(nct_sf(tc, df, ncp) + nct_cdf(-tc, df, ncp))
 
     return two_sided(a * math.sqrt(n), n - 2 - k) * two_sided(b * math.sqrt(n), n - 3 - k)
 

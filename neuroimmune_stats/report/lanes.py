@@ -4,8 +4,8 @@ The sections are independent analyses of one cohort, each with its own seed (``c
 offsets), so where they run does not change a number. On a machine with two or more CPUs and the
 ``fork`` start method (Linux), :func:`run_sections` forks one child right after the cohort is read.
 Both processes then take sections from one shared list, longest first (:func:`work_order`), until
-it is empty, so neither waits while the other has work, and both import their heavy libraries
-(scikit-learn, SciPy's statistics, matplotlib) at the same time. The child sends back, per section,
+it is empty, so neither waits while the other has work, and both import the libraries only
+some sections need (formulaic, PyMC for a NUTS comparison) at the same time. The child sends back, per section,
 what the section produced — the :class:`~.html.Section`, the sentences it added to the methods, its
 skips and its results — and the parent merges them in report order, as if every section had run
 in one process. Sections that read other sections' results (:data:`AFTER_SECTIONS`: planning reads
@@ -184,9 +184,12 @@ def _child(conn: Any, order: list[str], shared: Shared, runner: Callable[[str], 
 
 
 def _preload() -> None:
-    """Import what nearly every section needs (SciPy's statistics, matplotlib) once, before the fork:
-    imported after it, each process would spend the same seconds importing them again."""
-    import scipy.stats  # noqa: F401
+    """Import what every section needs (matplotlib, SciPy's linear algebra and special functions)
+    once, before the fork: imported after it, each process would spend the same time importing them
+    again. ``scipy.stats`` is not among them: no section but the classifier's (through scikit-learn,
+    when a user's estimator needs it) imports it (:mod:`neuroimmune_stats._dist`)."""
+    import scipy.linalg  # noqa: F401
+    import scipy.special  # noqa: F401
 
     from .._optional import pyplot
 

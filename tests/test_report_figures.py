@@ -105,3 +105,32 @@ def test_real_correlation_result() -> None:
     assert f"n = {int(row['n'])}" in ax.get_title(loc="left")
     assert sum(len(p) for p in _points(ax)) == int(row["n"])
     plt.close(ax.figure)
+
+
+def test_report_png_lays_out_once_with_the_same_pixels() -> None:
+    """figure_data_uri lays a constrained figure out and draws it once; matplotlib's savefig draws it
+    twice (the first draw, unrendered, for the layout). Both give the same pixels."""
+    import base64
+    import pickle
+
+    from PIL import Image
+
+    from neuroimmune_stats.report.html import figure_data_uri
+
+    fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.0), layout="constrained")
+    rng = np.random.default_rng(0)
+    for i, ax in enumerate(axes):
+        ax.scatter(rng.normal(size=40), rng.normal(size=40) * 10 ** (3 * i), label="points")
+        ax.set_title(f"panel {i}\nsecond line", loc="left")
+        ax.set_ylabel("a long label for the vertical axis")
+    axes[1].legend(loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    fig.suptitle("a figure title")
+    copy = pickle.loads(pickle.dumps(fig))
+    buf = io.BytesIO()
+    copy.savefig(buf, format="png", dpi=100)
+    plt.close(copy)
+    ours = base64.b64decode(figure_data_uri(fig).split(",", 1)[1])
+    want = np.asarray(Image.open(io.BytesIO(buf.getvalue())))
+    got = np.asarray(Image.open(io.BytesIO(ours)))
+    assert got.shape == want.shape == (300, 640, 4)
+    assert np.array_equal(got, want)

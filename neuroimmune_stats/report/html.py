@@ -99,7 +99,7 @@ def figure_data_uri(fig: Any) -> str:
     if engine is not None:
         # savefig on a figure with a layout engine draws it twice: once (not rendered) to lay it out,
         # then for the pixels. Laying it out here and switching the engine off draws it once: the same
-        # pixels (tests/test_report.py) in about 20% less time. "tight" would need the extra draw.
+        # pixels (tests/test_report_figures.py) in about 20% less time. "tight" would need the extra draw.
         fig.set_dpi(100)
         engine.execute(fig)
         fig.set_layout_engine("none")

@@ -188,7 +188,7 @@ def _preload() -> None:
     once, before the fork: imported after it, each process would spend the same time importing them
     again. ``scipy.stats`` is not among them: no section but the classifier's (through scikit-learn,
     when a user's estimator needs it) imports it (:mod:`neuroimmune_stats._dist`)."""
-    import scipy.linalg  # noqa: F401
+    import scipy.linalg
     import scipy.special  # noqa: F401
 
     from .._optional import pyplot
@@ -214,10 +214,23 @@ def run_sections(ctx: Any, specs: tuple[str, ...], runner: Callable[[str], Secti
     order = work_order(specs)
     if processes(ctx) < 2 or len(order) < 2:
         return [_tick(progress, s, runner) for s in specs]
+    import gc
+
+    _preload()
+    # what is imported so far stays for the whole run: frozen, the collector neither walks it in either
+    # process nor writes to its pages in the child (which would copy them); unfrozen at the end
+    gc.freeze()
+    try:
+        return _two_lanes(ctx, specs, order, runner, progress)
+    finally:
+        gc.unfreeze()
+
+
+def _two_lanes(ctx: Any, specs: tuple[str, ...], order: list[str], runner: Callable[[str], SectionRun],
+               progress: Callable[[str], None] | None) -> list[SectionRun]:
     import multiprocessing as mp
 
     fork = mp.get_context("fork")
-    _preload()
     m_base, s_base = len(ctx.methods), len(ctx.skipped)
     dependents = [(sp, DEPENDS.get(name_of(sp), ())) for sp in specs if name_of(sp) in AFTER_SECTIONS]
     shared = Shared(fork.Value("i", 0), fork.Array("b", max(1, len(dependents))), dependents)

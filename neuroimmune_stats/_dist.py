@@ -75,18 +75,18 @@ def norm_logpdf(x: Any) -> Any:
 
 
 def f_cdf(x: Any, dfn: Any, dfd: Any) -> Any:
-    """``scipy.stats.f.cdf(x, dfn, dfd)``."""
-    return special.fdtr(dfn, dfd, x)
+    """``scipy.stats.f.cdf(x, dfn, dfd)`` (0 below the support, as scipy)."""
+    return special.fdtr(dfn, dfd, np.maximum(x, 0.0))
 
 
 def f_sf(x: Any, dfn: Any, dfd: Any) -> Any:
-    """``scipy.stats.f.sf(x, dfn, dfd)``."""
-    return special.fdtrc(dfn, dfd, x)
+    """``scipy.stats.f.sf(x, dfn, dfd)`` (1 below the support: an F of -1e-16 from rounding is an F of 0)."""
+    return special.fdtrc(dfn, dfd, np.maximum(x, 0.0))
 
 
 def chi2_sf(x: Any, df: Any) -> Any:
-    """``scipy.stats.chi2.sf(x, df)``."""
-    return special.chdtrc(df, x)
+    """``scipy.stats.chi2.sf(x, df)`` (1 below the support)."""
+    return special.chdtrc(df, np.maximum(x, 0.0))
 
 
 def ncf_cdf(x: Any, dfn: Any, dfd: Any, nc: Any) -> Any:

@@ -37,12 +37,12 @@ def test_normal_f_and_chi2_equal_scipy() -> None:
     assert np.array_equal(_dist.norm_ppf(Q), stats.norm.ppf(Q))
     fin = X[np.isfinite(X)]
     np.testing.assert_allclose(_dist.norm_logpdf(fin), stats.norm.logpdf(fin), rtol=1e-15)
-    pos = np.array([0.0, 0.01, 0.5, 1.0, 3.7, 40.0])
+    pos = np.array([-1e-16, -2.0, 0.0, 0.01, 0.5, 1.0, 3.7, 40.0, np.nan, np.inf])  # below the support too
     for dfn, dfd in [(1, 5), (2, 51), (4.5, 200.0)]:
-        assert np.array_equal(_dist.f_sf(pos, dfn, dfd), stats.f.sf(pos, dfn, dfd))
-        assert np.array_equal(_dist.f_cdf(pos, dfn, dfd), stats.f.cdf(pos, dfn, dfd))
+        assert np.array_equal(_dist.f_sf(pos, dfn, dfd), stats.f.sf(pos, dfn, dfd), equal_nan=True)
+        assert np.array_equal(_dist.f_cdf(pos, dfn, dfd), stats.f.cdf(pos, dfn, dfd), equal_nan=True)
     for df in (1, 3, 12):
-        assert np.array_equal(_dist.chi2_sf(pos, df), stats.chi2.sf(pos, df))
+        assert np.array_equal(_dist.chi2_sf(pos, df), stats.chi2.sf(pos, df), equal_nan=True)
 
 
 def test_noncentral_functions_match_scipy() -> None:

@@ -93,10 +93,11 @@ def _run_chunk(
     seeds: Sequence[np.random.SeedSequence],
     sizes: Sequence[int],
 ) -> Any:
-    idx = np.concatenate(
-        [draw(kind, n, k, np.random.default_rng(s), groups) for s, k in zip(seeds, sizes, strict=True)]
-    )
-    return statistic(idx)
+    blocks = (draw(kind, n, k, np.random.default_rng(s), groups) for s, k in zip(seeds, sizes, strict=True))
+    from_blocks = getattr(statistic, "from_blocks", None)
+    if from_blocks is not None:  # the statistic reduces each seed block as it is drawn (still in cache)
+        return from_blocks(blocks, sum(sizes))
+    return statistic(np.concatenate(list(blocks)))
 
 
 def _scatter_once(obj: Any) -> Any:
@@ -147,7 +148,11 @@ def resample_chunks(
     ----------
     statistic : callable
         ``statistic(idx)`` with ``idx`` an int array of shape ``(k, n)`` (one row per draw)
-        returns anything picklable, typically an array with ``k`` rows or a partial sum.
+        returns anything picklable, typically an array with ``k`` rows or a partial sum. An
+        object with a ``from_blocks(blocks, k)`` method is given the chunk's seed blocks instead,
+        one at a time as they are drawn (an iterator of index arrays of ``k`` rows in all, in draw
+        order), so it can reduce each block while it is in cache; ``from_blocks`` must return what
+        ``statistic(np.concatenate(list(blocks)))`` returns.
     n : int
         Number of observations being resampled.
     n_draws : int

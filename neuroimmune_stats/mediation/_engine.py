@@ -16,6 +16,7 @@ a coefficient of 0 (equivalent to dropping it from that resample). Their number 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +44,35 @@ def _dot(x: list[np.ndarray], y: list[np.ndarray], upto: int) -> np.ndarray:
     return acc
 
 
+def _rows_by(parts: Iterable[np.ndarray], block: int) -> Iterator[np.ndarray]:
+    """Consecutive groups of ``block`` rows (the last may be shorter) of the concatenation of ``parts``.
+
+    A part whose length is a multiple of ``block`` (a seed block of the bootstrap) is cut into
+    views; only a group that straddles two parts is copied.
+    """
+    pending: list[np.ndarray] = []
+    have = 0
+    for part in parts:
+        start, size = 0, part.shape[0]
+        if have:
+            take = min(block - have, size)
+            pending.append(part[:take])
+            have += take
+            start = take
+            if have < block:
+                continue
+            yield np.concatenate(pending)
+            pending, have = [], 0
+        while size - start >= block:
+            yield part[start : start + block]
+            start += block
+        if start < size:
+            pending.append(part[start:])
+            have = size - start
+    if have:
+        yield pending[0] if len(pending) == 1 else np.concatenate(pending)
+
+
 class Engine:
     """Effects of one prepared model as a function of case weights."""
 
@@ -62,19 +92,35 @@ class Engine:
     def moments_from_indices(self, idx: np.ndarray, block: int = 256) -> np.ndarray:
         """Moments for bootstrap index rows ``idx`` (k, n): shape (q + q(q+1)/2, k).
 
+        The same numbers as :meth:`moments_from_blocks` of ``[idx]``.
+        """
+        return self.moments_from_blocks((idx,), idx.shape[0], block)
+
+    def moments_from_blocks(self, blocks: Iterable[np.ndarray], k: int, block: int = 256) -> np.ndarray:
+        """Moments for consecutive blocks of bootstrap index rows (``k`` rows in all): (q + q(q+1)/2, k).
+
         Case counts are formed ``block`` resamples at a time (small temporaries stay in cache) and
         multiplied from the left by the transposed moment columns, so the result is written in its
-        final (moment, resample) layout without a transposing copy.
+        final (moment, resample) layout without a transposing copy. Each block is reduced as it
+        arrives (a generator of seed blocks is never concatenated). The products are taken over
+        rows ``0:block``, ``block:2 block``, ... of the concatenated blocks whatever their lengths
+        (a BLAS product may round a column differently with another width), so the numbers are
+        those of :meth:`moments_from_indices` of the concatenation, bit for bit.
         """
-        k, n = idx.shape
+        n = self.n
         block = max(1, min(block, 2**21 // n))  # at most ~16 MiB of counts at a time
         out = np.empty((self.zpt.shape[0], k))
         offsets = (n * np.arange(min(block, k)))[:, None]
-        for s in range(0, k, block):
-            rows = idx[s : s + block]
+        s = 0
+        for rows in _rows_by(blocks, block):
             kk = rows.shape[0]
+            if s + kk > k:
+                break
             w = np.bincount((rows + offsets[:kk]).ravel(), minlength=kk * n).reshape(kk, n)
             np.matmul(self.zpt, w.T.astype(float), out=out[:, s : s + kk])
+            s += kk
+        if s != k:
+            raise ValueError(f"moments_from_blocks: the blocks hold {s} resamples, not k = {k}.")
         out /= n
         return out
 

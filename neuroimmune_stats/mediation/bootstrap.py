@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -34,6 +34,11 @@ class _Statistic:
 
     def __call__(self, idx: np.ndarray) -> np.ndarray:
         eff, bad = self.engine.effects(self.engine.moments_from_indices(idx))
+        return np.column_stack([eff, bad])
+
+    def from_blocks(self, blocks: Iterable[np.ndarray], k: int) -> np.ndarray:
+        """The same as ``self(np.concatenate(list(blocks)))``, each block's moments taken as it is drawn."""
+        eff, bad = self.engine.effects(self.engine.moments_from_blocks(blocks, k))
         return np.column_stack([eff, bad])
 
 

@@ -57,6 +57,18 @@ def check_level(conf_level: float) -> float:
 PARTITION_COLUMNS = 32
 
 
+def _by_column(draws: np.ndarray) -> tuple[np.ndarray, bool]:
+    """A C-ordered copy of ``draws`` (B, p) transposed to (p, B), and whether every draw is finite.
+
+    Reductions and partitions along a contiguous row are much cheaper than along a strided column;
+    the copy is ours, so it may be partitioned in place. ``all_finite`` comes from one sum (a sum
+    that overflows only sends finite draws down the general path, which gives the same values).
+    """
+    cols = np.array(np.asarray(draws, dtype=float).T, order="C")
+    with np.errstate(over="ignore", invalid="ignore"):
+        return cols, bool(np.isfinite(cols.sum()))
+
+
 def _quantiles(draws: np.ndarray, probs: np.ndarray) -> np.ndarray:
     """Column-wise quantiles (R type 7, numpy's default) at per-column ``probs`` (shape (2, p)).
 
@@ -64,10 +76,19 @@ def _quantiles(draws: np.ndarray, probs: np.ndarray) -> np.ndarray:
     order statistics come from one partition per column for a few columns, else one sort of the
     whole matrix; both give the same values.
     """
-    finite = np.isfinite(draws)
-    count = finite.sum(axis=0)
-    work = draws if (count == draws.shape[0]).all() else np.where(finite, draws, np.inf)
-    cols = np.arange(draws.shape[1])
+    return _quantiles_by_column(*_by_column(draws), probs)
+
+
+def _quantiles_by_column(cols: np.ndarray, all_finite: bool, probs: np.ndarray) -> np.ndarray:
+    """:func:`_quantiles` of the transposed draws ``cols`` (p, B) from :func:`_by_column` (modified in place)."""
+    p, b = cols.shape
+    if all_finite:
+        count = np.full(p, b)
+        work = cols
+    else:
+        finite = np.isfinite(cols)
+        count = finite.sum(axis=1)
+        work = np.where(finite, cols, np.inf)
     with np.errstate(invalid="ignore"):
         h = (count - 1)[None, :] * np.clip(probs, 0.0, 1.0)
     ok = np.isfinite(h) & (count > 0)[None, :]
@@ -75,16 +96,18 @@ def _quantiles(draws: np.ndarray, probs: np.ndarray) -> np.ndarray:
     lo = np.floor(h).astype(np.intp)
     hi = np.minimum(lo + 1, np.maximum(count - 1, 0)[None, :])
     frac = h - lo
-    if draws.shape[1] <= PARTITION_COLUMNS:
+    if p <= PARTITION_COLUMNS:
         # a few columns: the four order statistics each needs by partition (the same values as a sort)
         x_lo, x_hi = np.empty(lo.shape), np.empty(hi.shape)
-        for j, col in enumerate(np.ascontiguousarray(work.T)):
-            part = np.partition(col, np.unique(np.concatenate([lo[:, j], hi[:, j]])))
-            x_lo[:, j], x_hi[:, j] = part[lo[:, j]], part[hi[:, j]]
+        for j in range(p):
+            row = work[j]
+            row.partition(np.unique(np.concatenate([lo[:, j], hi[:, j]])))
+            x_lo[:, j], x_hi[:, j] = row[lo[:, j]], row[hi[:, j]]
     else:
-        srt = np.sort(work, axis=0)
-        x_lo = srt[lo, cols[None, :]]
-        x_hi = srt[hi, cols[None, :]]
+        srt = np.sort(work, axis=1)
+        rows = np.arange(p)[None, :]
+        x_lo = srt[rows, lo]
+        x_hi = srt[rows, hi]
     with np.errstate(invalid="ignore"):
         out = x_lo + frac * (x_hi - x_lo)
     return np.where(ok, np.where(frac == 0, x_lo, out), np.nan)
@@ -96,9 +119,19 @@ def bias_correction(draws: np.ndarray, estimate: np.ndarray) -> np.ndarray:
     The clip keeps the interval finite when every draw lies on one side of the estimate
     (lavaan would return an infinite bound there).
     """
-    finite = np.isfinite(draws)
-    b = finite.sum(axis=0)
-    below = np.sum((draws < estimate[None, :]) & finite, axis=0)
+    return _bias_correction_by_column(*_by_column(draws), estimate)
+
+
+def _bias_correction_by_column(cols: np.ndarray, all_finite: bool, estimate: np.ndarray) -> np.ndarray:
+    """:func:`bias_correction` of the transposed draws ``cols`` (p, B) from :func:`_by_column`."""
+    est = np.asarray(estimate, dtype=float)[:, None]
+    if all_finite:
+        b = np.full(cols.shape[0], cols.shape[1])
+        below = np.count_nonzero(cols < est, axis=1)
+    else:
+        finite = np.isfinite(cols)
+        b = finite.sum(axis=1)
+        below = np.count_nonzero((cols < est) & finite, axis=1)
     prop = np.clip(below / np.maximum(b, 1), 0.5 / np.maximum(b, 1), 1 - 0.5 / np.maximum(b, 1))
     return special.ndtri(prop)
 
@@ -127,12 +160,13 @@ def bca_interval(
     jackknife: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """BC interval (``jackknife=None``) or BCa interval (jackknife estimates, shape (n, p))."""
-    z0 = bias_correction(draws, estimate)
+    cols, all_finite = _by_column(draws)  # one transposed copy serves the counts and the order statistics
+    z0 = _bias_correction_by_column(cols, all_finite, estimate)
     za = special.ndtri(np.array([(1 - conf_level) / 2, (1 + conf_level) / 2]))[:, None]
     a = np.zeros_like(z0) if jackknife is None else acceleration(jackknife)
     with np.errstate(invalid="ignore", divide="ignore"):
         probs = special.ndtr(z0 + (z0 + za) / (1 - a * (z0 + za)))
-    q = _quantiles(draws, probs)
+    q = _quantiles_by_column(cols, all_finite, probs)
     return q[0], q[1]
 
 

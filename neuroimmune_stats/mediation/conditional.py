@@ -125,15 +125,14 @@ def moderator_design(
         levels = list(coder.levels)
         if len(levels) < 2:
             raise SpecificationError(f"{what}: moderator {w!r} is constant ({levels}) among the complete cases.")
-        codes = coder.codes(s)
-        counts = np.bincount(codes, minlength=len(levels))
+        cols = coder.transform(s)  # treatment dummies: a level's count is its column's number of ones
+        counts = [int(np.count_nonzero((cols == 0).all(axis=1))), *np.count_nonzero(cols == 1, axis=0).tolist()]
         small = [f"{lv} (n = {c})" for lv, c in zip(levels, counts, strict=True) if c < MIN_PER_LEVEL]
         if small:
             raise InsufficientDataError(
                 f"{what}: level(s) {', '.join(small)} of the moderator {w!r} have fewer than {MIN_PER_LEVEL} "
                 "subjects among the complete cases; their conditional effects cannot be estimated. Merge or "
                 "drop the level(s).")
-        cols = coder.transform(s)
         names = coder.column_names()
         eye = np.vstack([np.zeros((1, len(levels) - 1)), np.eye(len(levels) - 1)])
         if at is None:

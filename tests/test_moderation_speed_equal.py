@@ -74,6 +74,25 @@ def test_block_moments_equal_at_any_chunking_and_blocking(cohort) -> None:  # ty
         engine.moments_from_blocks(iter(parts[:2]), 700)
 
 
+def test_grouped_effects_equal_one_pass_with_singular_resamples(cohort, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    df = cohort.assign(rare=np.where(np.arange(len(cohort)) < 3, "r", "c"))  # absent from ~5% of resamples
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        engine = ModeratedEngine(prepare_moderated(df, X, M, Y, W, ("a", "b"), ["age", "rare"]))
+    ref = _concatenated(engine, 3 * BLOCK + 40, 6)
+    assert ref[:, -1].sum() > 5  # singular resamples, solved by the pseudo-inverse, in several groups
+    rows = engine.zpt.shape[0]
+    for group_bytes in (1, 8 * rows * BLOCK, 8 * rows * (BLOCK + 1), _Statistic.GROUP_BYTES, 2**40):
+        monkeypatch.setattr(_Statistic, "GROUP_BYTES", group_bytes)
+        got = resample(_Statistic(engine), engine.n, 3 * BLOCK + 40, seed=analysis_seed(6, "mediate"))
+        np.testing.assert_array_equal(got, ref, err_msg=str(group_bytes))
+    idx = np.zeros((10, engine.n), dtype=np.int64)
+    with pytest.raises(ValueError, match="k = 9"):
+        _Statistic(engine).from_blocks(iter([idx]), 9)
+    with pytest.raises(ValueError, match="not k = 11"):
+        _Statistic(engine).from_blocks(iter([idx]), 11)
+
+
 def test_resample_hands_a_block_statistic_its_seed_blocks_in_order() -> None:
     seen: list[np.ndarray] = []
 
@@ -174,3 +193,32 @@ def test_model7_result_equals_the_plain_computation(cohort) -> None:  # type: ig
     np.testing.assert_array_equal(tidy.conf_low.to_numpy()[boot], ref[0][boot])
     np.testing.assert_array_equal(tidy.conf_high.to_numpy()[boot], ref[1][boot])
     assert isinstance(res, Result)
+
+
+# --------------------------------------------------------------------------- rank shortcut
+def test_clear_full_rank_shortcut_never_disagrees_with_check_rank() -> None:
+    from neuroimmune_stats.design import check_rank
+    from neuroimmune_stats.exceptions import RankDeficiencyError
+    from neuroimmune_stats.mediation._spec import _clearly_full_rank
+
+    rng = np.random.default_rng(5)
+    clear = 0
+    for t in range(400):
+        n, p = int(rng.integers(3, 60)), int(rng.integers(1, 9))
+        X = np.column_stack([np.ones(n), rng.normal(size=(n, p - 1))]) if p > 1 else np.ones((n, 1))
+        if p > 2 and t % 2:  # a column close to (or exactly) a combination of the others
+            X[:, -1] = X[:, 1] * 2.0 + X[:, 0] + 10.0 ** -rng.integers(0, 17) * rng.normal(size=n)
+        if t % 13 == 0:
+            X[:, -1] = 0.0
+        if t % 17 == 0:
+            X[0, -1] = np.nan
+        names = [f"c{j}" for j in range(p)]
+        if _clearly_full_rank(X):
+            clear += 1
+            assert check_rank(X, names, what="t") == list(range(p))
+        else:  # the shortcut abstains: check_rank decides, and may keep every column
+            try:
+                check_rank(X, names, what="t")
+            except RankDeficiencyError:
+                pass
+    assert clear > 100

@@ -36,10 +36,47 @@ class _Statistic:
         eff, bad = self.engine.effects(self.engine.moments_from_indices(idx))
         return np.column_stack([eff, bad])
 
+    #: bytes of moments per group of resamples in :meth:`from_blocks` (with the effects' temporaries,
+    #: a working set the allocator reuses from group to group instead of mapping fresh pages)
+    GROUP_BYTES = 2**19
+
     def from_blocks(self, blocks: Iterable[np.ndarray], k: int) -> np.ndarray:
-        """The same as ``self(np.concatenate(list(blocks)))``, each block's moments taken as it is drawn."""
-        eff, bad = self.engine.effects(self.engine.moments_from_blocks(blocks, k))
-        return np.column_stack([eff, bad])
+        """The same as ``self(np.concatenate(list(blocks)))``, formed group by group.
+
+        Consecutive seed blocks are gathered into groups of about ``GROUP_BYTES`` of moments;
+        each group's moments are taken block by block as the blocks are drawn and its effects
+        solved at once, straight into the output rows. Every resample's effects depend on its own
+        moments only, so the numbers are those of one pass over all ``k`` resamples, bit for bit;
+        only the temporaries shrink (page faults on fresh memory cost more than the few extra
+        vector operations of a group).
+        """
+        engine = self.engine
+        out = np.empty((k, len(engine.labels) + 1))
+        group = max(1, self.GROUP_BYTES // (8 * engine.zpt.shape[0]))
+        done = 0
+        parts: list[np.ndarray] = []
+        size = 0
+
+        def solve() -> None:
+            nonlocal done
+            if done + size > k:
+                raise ValueError(f"from_blocks: the blocks hold more than k = {k} resamples.")
+            eff, bad = engine.effects(engine.moments_from_blocks(parts, size))
+            out[done : done + size, :-1] = eff
+            out[done : done + size, -1] = bad
+            done += size
+
+        for part in blocks:
+            parts.append(part)
+            size += part.shape[0]
+            if size >= group:
+                solve()
+                parts, size = [], 0
+        if size:
+            solve()
+        if done != k:
+            raise ValueError(f"from_blocks: the blocks hold {done} resamples, not k = {k}.")
+        return out
 
 
 def _sobel(result_labels: list, estimate: np.ndarray, prep: Any) -> np.ndarray:

@@ -96,33 +96,30 @@ def test_table_one_chi_square_equals_chi2_contingency() -> None:
                                                                       correction=False).statistic, 1])
 
 
+def _heavy_modules_after(lines: list[str]) -> str:
+    """Run ``lines`` in a fresh interpreter; which of scipy.stats, sklearn, statsmodels it imported."""
+    code = "\n".join(["import sys", "import neuroimmune_stats as nis", *lines,
+                      "print(','.join(m for m in ('scipy.stats', 'sklearn', 'statsmodels') if m in sys.modules))"])
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+
+
 def test_analyses_and_report_sections_do_not_import_scipy_stats_or_sklearn() -> None:
     """The point of _dist: importing scipy.stats costs ~0.75 s and scikit-learn ~0.4 s more; the
     default classifier (the batched L2 logistic solver) needs neither."""
-    code = (
-        "import sys\n"
-        "import neuroimmune_stats as nis\n"
+    assert _heavy_modules_after([
         "from neuroimmune_stats.report import sections_analyses, sections_classifier, sections_data, "
-        "sections_harmonize, sections_missing, sections_moderation, sections_planning\n"
-        "from neuroimmune_stats import missing, multiplicity, plots\n"
-        "for name in nis.__all__:\n"
-        "    if name not in ('SubtypeClassifier', 'ComBat'):  # the two scikit-learn estimators\n"
-        "        getattr(nis, name)\n"
-        "print(','.join(m for m in ('scipy.stats', 'sklearn', 'statsmodels') if m in sys.modules))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == ""
+        "sections_harmonize, sections_missing, sections_moderation, sections_planning",
+        "from neuroimmune_stats import missing, multiplicity, plots",
+        "for name in nis.__all__:",
+        "    if name not in ('SubtypeClassifier', 'ComBat'):  # the two scikit-learn estimators",
+        "        getattr(nis, name)",
+    ]) == ""
 
 
 def test_default_classifier_runs_without_sklearn() -> None:
-    code = (
-        "import sys\n"
-        "import neuroimmune_stats as nis\n"
-        "df = nis.simulate_cohort(seed=2)\n"
+    assert _heavy_modules_after([
+        "df = nis.simulate_cohort(seed=2)",
         "res = nis.evaluate_classifier(df, features=['suvr_s1', 'suvr_thalamus'], covariates=['protocol'], "
-        "n_repeats=2, n_permutations=19, seed=1)\n"
-        "assert res.fast_path and res.estimator is None and res.p_value is not None\n"
-        "print('sklearn' in sys.modules, 'scipy.stats' in sys.modules)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False False"
+        "n_repeats=2, n_permutations=19, seed=1)",
+        "assert res.fast_path and res.estimator is None and res.p_value is not None",
+    ]) == ""

@@ -212,6 +212,8 @@ def test_clear_full_rank_shortcut_never_disagrees_with_check_rank() -> None:
             X[:, -1] = 0.0
         if t % 17 == 0:
             X[0, -1] = np.nan
+        if t % 19 == 0:
+            X[1, -1] = np.inf
         names = [f"c{j}" for j in range(p)]
         if _clearly_full_rank(X):
             clear += 1

@@ -140,10 +140,9 @@ def _clearly_full_rank(X: np.ndarray) -> bool:
         return False
     with np.errstate(invalid="ignore", over="ignore"):
         norms = np.sqrt(np.einsum("ij,ij->j", X, X))
-        if not (np.all(np.isfinite(norms)) and np.all(norms > 0)):
-            return False
-        pivots = np.abs(np.diag(np.linalg.qr(X, mode="r")))
-        return bool(np.all(pivots >= CLEAR_PIVOT * norms))
+        pivots = np.abs(np.diagonal(np.asarray(np.linalg.qr(X, mode="r"))))  # mode "r": R only
+        # strict: a zero column (0 > 0), an infinite or NaN one (comparisons with inf/NaN) abstain
+        return bool((pivots > CLEAR_PIVOT * norms).all())
 
 
 def ols(y: np.ndarray, X: np.ndarray, names: list[str], response: str, hc: str | None = None,

@@ -327,8 +327,14 @@ class ModeratedEngine(Engine):
         cp = get("y", x)
         cpw = [get("y", f"{x}:{nm}") for nm in wn] if "c_prime" in p.moderate else zero
 
+        memo: dict[tuple[int, int, tuple[float, ...]], np.ndarray] = {}
+
         def at(base: np.ndarray, inter: list[np.ndarray], d: np.ndarray) -> np.ndarray:
-            return base + sum((inter[j] * d[j] for j in range(K)), start=np.zeros(k))
+            # a factor W's conditional paths are asked for again by the level contrasts: formed once
+            key = (id(base), id(inter), tuple(d.tolist()))
+            if key not in memo:
+                memo[key] = base + sum((inter[j] * d[j] for j in range(K)), start=np.zeros(k))
+            return memo[key]
 
         ind = {med: [at(a[med], aw[med], d) * at(b[med], bw[med], d) for d in p.at_codes] for med in p.mediators}
         for med in p.mediators:

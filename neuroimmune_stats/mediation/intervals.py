@@ -99,10 +99,10 @@ def _quantiles_by_column(cols: np.ndarray, all_finite: bool, probs: np.ndarray) 
     if p <= PARTITION_COLUMNS:
         # a few columns: the four order statistics each needs by partition (the same values as a sort)
         x_lo, x_hi = np.empty(lo.shape), np.empty(hi.shape)
-        for j in range(p):
+        for j, (lj, hj) in enumerate(zip(lo.T.tolist(), hi.T.tolist(), strict=True)):
             row = work[j]
-            row.partition(np.unique(np.concatenate([lo[:, j], hi[:, j]])))
-            x_lo[:, j], x_hi[:, j] = row[lo[:, j]], row[hi[:, j]]
+            row.partition(sorted({*lj, *hj}))
+            x_lo[:, j], x_hi[:, j] = row[lj], row[hj]
     else:
         srt = np.sort(work, axis=1)
         rows = np.arange(p)[None, :]

@@ -198,8 +198,8 @@ def test_model7_result_equals_the_plain_computation(cohort) -> None:  # type: ig
 # --------------------------------------------------------------------------- rank shortcut
 def test_clear_full_rank_shortcut_never_disagrees_with_check_rank() -> None:
     from neuroimmune_stats.design import check_rank
+    from neuroimmune_stats.design.linalg import aliased_columns, clearly_full_rank
     from neuroimmune_stats.exceptions import RankDeficiencyError
-    from neuroimmune_stats.mediation._spec import _clearly_full_rank
 
     rng = np.random.default_rng(5)
     clear = 0
@@ -215,9 +215,9 @@ def test_clear_full_rank_shortcut_never_disagrees_with_check_rank() -> None:
         if t % 19 == 0:
             X[1, -1] = np.inf
         names = [f"c{j}" for j in range(p)]
-        if _clearly_full_rank(X):
+        if clearly_full_rank(X):
             clear += 1
-            assert check_rank(X, names, what="t") == list(range(p))
+            assert aliased_columns(X) == [] and check_rank(X, names, what="t") == list(range(p))
         else:  # the shortcut abstains: check_rank decides, and may keep every column
             try:
                 check_rank(X, names, what="t")

@@ -51,6 +51,30 @@ def aliased_columns(X: np.ndarray, tol: float = RANK_TOL) -> list[int]:
     return out
 
 
+#: a QR pivot at least this fraction of its column's norm leaves no doubt about the rank rule (1e-7)
+CLEAR_PIVOT = 1e-4
+
+
+def clearly_full_rank(X: np.ndarray) -> bool:
+    """True when :func:`check_rank` would keep every column of ``X``, decided by one QR (its fast path).
+
+    The rank rule drops a column whose part orthogonal to the earlier columns has a norm below
+    ``1e-7`` of its own norm; that part's norm is ``|R_jj|`` of a QR factorisation. When every
+    ``|R_jj|`` is at least :data:`CLEAR_PIVOT` (a thousand times the tolerance, far beyond any
+    rounding difference between the two factorisations) the answer is certain; anything else
+    (a near-collinear design, a zero or non-finite column, as many columns as rows) returns False
+    and :func:`aliased_columns` decides (and names the aliased columns).
+    """
+    n, p = X.shape
+    if p == 0 or p >= n:
+        return False
+    with np.errstate(invalid="ignore", over="ignore"):
+        norms = np.sqrt(np.einsum("ij,ij->j", X, X))
+        pivots = np.abs(np.diagonal(np.asarray(np.linalg.qr(X, mode="r"))))  # mode "r": R only
+        # strict: a zero column (0 > 0), an infinite or NaN one (comparisons with inf/NaN) abstain
+        return bool((pivots > CLEAR_PIVOT * norms).all())
+
+
 def check_rank(X: np.ndarray, names: Sequence[str], *, what: str, drop: bool = False,
                can_drop: bool = False) -> list[int]:
     """Indices of the columns to keep; raise :class:`RankDeficiencyError` naming aliased columns.
@@ -72,6 +96,8 @@ def check_rank(X: np.ndarray, names: Sequence[str], *, what: str, drop: bool = F
         raise RankDeficiencyError(
             f"{what}: {p} parameters but only {n} complete cases; at least {p + 1} subjects are needed "
             "(fewer terms or more data).")
+    if clearly_full_rank(np.asarray(X, dtype=float)):  # the common case, without the column-by-column pass
+        return list(range(p))
     bad = aliased_columns(X)
     if not bad:
         return list(range(p))
@@ -165,4 +191,5 @@ def hc_vcov(X: np.ndarray, residuals: np.ndarray, kind: str, *, xtx_inv: np.ndar
     return B @ meat @ B
 
 
-__all__ = ["HC_TYPES", "RANK_TOL", "HCType", "OLSFit", "aliased_columns", "check_rank", "hc_vcov", "ols"]
+__all__ = ["CLEAR_PIVOT", "HC_TYPES", "RANK_TOL", "HCType", "OLSFit", "aliased_columns", "check_rank",
+           "clearly_full_rank", "hc_vcov", "ols"]

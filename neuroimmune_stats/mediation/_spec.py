@@ -121,30 +121,6 @@ def _covariates_per_equation(
     return out
 
 
-#: a QR pivot at least this fraction of its column's norm leaves no doubt about the rank rule (1e-7)
-CLEAR_PIVOT = 1e-4
-
-
-def _clearly_full_rank(X: np.ndarray) -> bool:
-    """True when :func:`neuroimmune_stats.design.check_rank` would keep every column of ``X``, decided cheaply.
-
-    The rank rule drops a column whose part orthogonal to the earlier columns has a norm below
-    ``1e-7`` of its own norm; that part's norm is ``|R_jj|`` of a QR factorisation. When every
-    ``|R_jj|`` is at least :data:`CLEAR_PIVOT` (a thousand times the tolerance, far beyond any
-    rounding difference between the two factorisations) the answer is certain; anything else
-    (a near-collinear design, a zero or non-finite column, as many columns as rows) returns False
-    and the design goes through ``check_rank``, which decides and names the aliased columns.
-    """
-    n, p = X.shape
-    if p == 0 or p >= n:
-        return False
-    with np.errstate(invalid="ignore", over="ignore"):
-        norms = np.sqrt(np.einsum("ij,ij->j", X, X))
-        pivots = np.abs(np.diagonal(np.asarray(np.linalg.qr(X, mode="r"))))  # mode "r": R only
-        # strict: a zero column (0 > 0), an infinite or NaN one (comparisons with inf/NaN) abstain
-        return bool((pivots > CLEAR_PIVOT * norms).all())
-
-
 def ols(y: np.ndarray, X: np.ndarray, names: list[str], response: str, hc: str | None = None,
         what: str = WHAT) -> OLSFit:
     """OLS with a constant already in ``X`` (first column), through the model-frame layer.
@@ -155,8 +131,7 @@ def ols(y: np.ndarray, X: np.ndarray, names: list[str], response: str, hc: str |
     The overall ``f`` is the Wald F of the slopes with that covariance (the classical F without
     ``hc``; PROCESS's F under ``hc=``).
     """
-    if not _clearly_full_rank(X):
-        _design.check_rank(X, names, what=f"{what} (model for {response!r})")
+    _design.check_rank(X, names, what=f"{what} (model for {response!r})")
     fit = _design.ols(X, y)
     vcov = fit.vcov(X, hc)
     se = np.sqrt(np.diag(vcov))

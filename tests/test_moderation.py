@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from _moderation_data import REF, moderation_input, quiet
 from scipy import stats
 
 import neuroimmune_stats as nis
@@ -22,21 +22,14 @@ from neuroimmune_stats.mediation import mediate
 from neuroimmune_stats.mediation.conditional import PROCESS_MODELS, prepare_moderated
 from neuroimmune_stats.mediation.moderation import moderation
 
-REF = Path(__file__).parent / "reference"
 R = json.loads((REF / "moderation.json").read_text())
 X, M, Y, COV = R["x"], R["m"], R["y"], R["covariates"]
 MODELS = {7: ("a",), 8: ("a", "c_prime"), 14: ("b",), 15: ("b", "c_prime"), 58: ("a", "b"), 59: ("a", "b", "c_prime")}
 
 
-def quiet(fn, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return fn(*args, **kwargs)
-
-
 @pytest.fixture(scope="module")
 def data() -> pd.DataFrame:
-    return pd.read_csv(REF / "moderation_input.csv")
+    return moderation_input()
 
 
 def r_name(name: str) -> str:

@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-import warnings
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from _moderation_data import moderation_input, quiet
 
 import neuroimmune_stats as nis
 
-REF = Path(__file__).parent / "reference"
 X, M, Y, COV = "suvr_s1", "fss", "conn_s1__thalamus", ["age", "protocol"]
-
-
-def quiet(fn, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return fn(*args, **kwargs)
 
 
 @pytest.fixture(scope="module")
 def data() -> pd.DataFrame:
-    return pd.read_csv(REF / "moderation_input.csv")
+    return moderation_input()
 
 
 def _pair(data: pd.DataFrame, m, moderator: str, covariates=COV):

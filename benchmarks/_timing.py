@@ -34,6 +34,29 @@ def time_call(fn: Callable[[], Any], repeats: int = 5, warmup: int = 1, min_tota
     return statistics.median(times)
 
 
+def time_interleaved(fns: dict[str, Callable[[], Any]], per_round: dict[str, int], rounds: int = 7,
+                     warmup: int = 1) -> dict[str, float]:
+    """Median wall time of each function, timed in alternation: ``rounds`` rounds of ``per_round[name]``
+    calls of each.
+
+    A VM's speed drifts by tens of percent over seconds (the host's other tenants); timing ours and a
+    peer minutes apart puts that drift into the ratio. Alternating them puts both in the same
+    conditions. Every function is warmed up ``warmup`` times first (peers too).
+    """
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for r in range(rounds):
+        order = list(fns) if r % 2 == 0 else list(reversed(fns))
+        for name in order:
+            for _ in range(per_round[name]):
+                t0 = time.perf_counter()
+                fns[name]()
+                times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
 def ratio_rows(job: str, ours: Timing, peers: list[Timing]) -> list[dict[str, Any]]:
     """Rows for the markdown table: our time, each peer's, and ours/peer."""
     rows = [{"job": job, "impl": ours.impl, "median_s": ours.median_s, "ratio": 1.0, "note": ours.note}]

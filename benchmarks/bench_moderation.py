@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
-from _timing import Timing, ratio_rows, time_call, to_markdown
+from _timing import Timing, ratio_rows, time_call, time_interleaved, to_markdown
 
 import neuroimmune_stats as nis
 
@@ -38,10 +38,9 @@ def main(repeats: int = 7) -> list[dict[str, Any]]:
     def simple() -> Any:
         return nis.mediate(df, X, M, Y, covariates=COVS, n_boot=N_BOOT, ci="bc", seed=1)
 
-    t_ours = Timing("moderated mediation (model 7)", "neuroimmune_stats.mediate(moderator=)",
-                    time_call(ours, repeats), repeats, "n=54, W = subtype, 2 covariates, 5000 resamples, BC CIs")
-    peers = [Timing("moderated mediation (model 7)", "neuroimmune_stats.mediate (simple, model 4)",
-                    time_call(simple, repeats), repeats, "same data and resamples; target ratio <= 2")]
+    job = "moderated mediation (model 7)"
+    fns: dict[str, Any] = {"ours": ours, "simple": simple}
+    per_round = {"ours": 8, "simple": 8}
     try:
         from pyprocessmacro import Process
 
@@ -52,16 +51,26 @@ def main(repeats: int = 7) -> list[dict[str, Any]]:
             return Process(data=d2, model=7, x=X, y=Y, m=[M], w="w", controls=COVS, controls_in="all",
                            boot=N_BOOT, seed=1, suppr_init=True)
 
-        peers.append(Timing("moderated mediation (model 7)", "PyProcessMacro", time_call(ppm, 2, 0, 0.0), 2,
-                            "W coded 0/1; target ratio <= 0.1"))
-        # a fast wrong answer fails (checked after timing, so the peer's timed calls stay cold as before):
-        # the conditional indirect effects at W = axial (0) and radicular (1) agree
+        # a fast wrong answer fails: the conditional indirect effects at W = axial (0) and radicular (1) agree
         theirs = ppm().indirect_model.coeff_summary().sort_values("w")["Effect"].to_numpy(dtype=float)
         mine = ours().tidy().query("term == 'indirect'")["estimate"].to_numpy(dtype=float)
         if not np.allclose(mine, theirs, rtol=1e-6, atol=1e-9):
             raise AssertionError(f"model 7 conditional indirect effects differ: ours {mine}, PyProcessMacro {theirs}")
+        fns["ppm"] = ppm
+        per_round["ppm"] = 1
     except ImportError:
-        peers.append(Timing("moderated mediation (model 7)", "PyProcessMacro", float("nan"), 0, "not installed"))
+        pass
+    # ours, our simple mediation and PyProcessMacro in alternation (the same machine conditions for all)
+    rounds = max(3, repeats)
+    t = time_interleaved(fns, per_round, rounds=rounds)
+    t_ours = Timing(job, "neuroimmune_stats.mediate(moderator=)", t["ours"], rounds * per_round["ours"],
+                    "n=54, W = subtype, 2 covariates, 5000 resamples, BC CIs; timed in alternation with the rows below")
+    peers = [Timing(job, "neuroimmune_stats.mediate (simple, model 4)", t["simple"], rounds * per_round["simple"],
+                    "same data and resamples; target ratio <= 2")]
+    if "ppm" in t:
+        peers.append(Timing(job, "PyProcessMacro", t["ppm"], rounds, "W coded 0/1; warmed up; target ratio <= 0.1"))
+    else:
+        peers.append(Timing(job, "PyProcessMacro", float("nan"), 0, "not installed"))
     rows += ratio_rows("moderated mediation (model 7)", t_ours, peers)
 
     def mod1() -> Any:

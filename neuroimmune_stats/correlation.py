@@ -60,7 +60,7 @@ def _one(data: pd.DataFrame, x: str, y: str, covs: list[str], method: str, conf_
     pair = pd.DataFrame({"subject_id": list(fr.ids), "x": a0, "y": b0,
                          "x_adjusted": ra + a.mean(), "y_adjusted": rb + b.mean()})
     for c in covs:
-        pair[c] = fr.data[c].to_numpy()
+        pair[c] = fr.column(c).to_numpy()
     row = {"x": x, "y": y, "n": n, "r": r, "conf_low": float(np.tanh(z - q * se)),
            "conf_high": float(np.tanh(z + q * se)), "statistic": float(t), "df": float(df),
            "p_value": p, "method": method, "excluded_ids": fr.excluded_ids}

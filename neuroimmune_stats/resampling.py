@@ -68,10 +68,14 @@ def draw(
 
     With ``groups`` (lists of positions), bootstrap resamples within each group (stratified
     bootstrap) and permutations shuffle within each group (exchangeability blocks).
+
+    Unstratified bootstrap indices are int32 when ``n`` allows: numpy draws integers below 2³² from
+    the same 32-bit stream for either width, so the values are those of the int64 draw, in half
+    the memory (an index matrix is the largest temporary of a bootstrap).
     """
     if kind == "bootstrap":
         if groups is None:
-            return rng.integers(0, n, size=(k, n))
+            return rng.integers(0, n, size=(k, n), dtype=np.int32 if n <= 2**31 - 1 else np.int64)
         out = np.empty((k, n), dtype=np.int64)
         for pos in groups:
             out[:, pos] = pos[rng.integers(0, pos.size, size=(k, pos.size))]

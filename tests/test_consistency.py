@@ -139,3 +139,72 @@ def test_is_factor_fast_path_is_pandas_rule(series: pd.Series) -> None:
                 or pd.api.types.is_string_dtype(series) or pd.api.types.is_bool_dtype(series))
     assert is_factor(series) is rule
     assert is_factor(series.rename("protocol"))  # always a factor by name
+
+
+def test_model_frame_columns_and_lazy_data_are_one_copy(base) -> None:
+    """Frame.column() serves the analyses without a DataFrame; .data, built on demand, holds the same columns."""
+    from neuroimmune_stats.design import model_frame
+
+    src = base.assign(fss=base["fss"].where(base.index != 3))
+    before = src.copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        fr = model_frame(src, what="t", roles={"x": "suvr_s1", "y": "fss", "covariates": ["protocol", "subtype"]},
+                         numeric=("x", "y"))
+    assert fr.n == len(src) - 1 and fr.excluded_ids == (src["subject_id"][3],)
+    assert fr.names == ["subject_id", "suvr_s1", "fss", "protocol", "subtype"]
+    assert fr._data is None  # nothing built yet
+    data = fr.data
+    assert list(data.columns) == fr.names and data.index.tolist() == [i for i in src.index if i != 3]
+    for c in fr.names:
+        pd.testing.assert_series_equal(data[c], fr.column(c))
+    assert data["protocol"].cat.categories.tolist() == sorted(src["protocol"].unique().tolist())
+    np.testing.assert_array_equal(fr.numeric("fss"), src["fss"].drop(index=3).to_numpy())
+    X, names = fr.covariates(["protocol", "subtype"])
+    assert X.shape == (fr.n, len(names)) and fr.covariates([])[0].shape == (fr.n, 0)
+    with pytest.raises(SpecificationError, match="not in the model frame"):
+        fr.column("bmi")
+    pd.testing.assert_frame_equal(src, before)  # the input is not modified
+    src.loc[src.index[0], "suvr_s1"] = -1.0  # the caller's frame changes after the call: the frame does not
+    assert fr.numeric("suvr_s1")[0] == before["suvr_s1"].iloc[0] != -1.0
+
+
+def test_ols_checked_is_check_rank_then_ols() -> None:
+    """One QR for the rank rule and the fit: the same numbers and the same errors as the two calls."""
+    from neuroimmune_stats.design import check_rank, ols, ols_checked
+
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        n, p = int(rng.integers(3, 40)), int(rng.integers(1, 8))
+        X = rng.normal(size=(n, p))
+        X[:, 0] = 1.0
+        if rng.random() < 0.3 and p > 2:
+            X[:, -1] = X[:, 1] * 2 + 1e-9 * rng.normal(size=n)  # aliased
+        y = rng.normal(size=n)
+        names = [f"c{j}" for j in range(p)]
+        try:
+            check_rank(X, names, what="t")
+        except RankDeficiencyError as exc:
+            with pytest.raises(RankDeficiencyError) as got:
+                ols_checked(X, y, names, what="t")
+            assert str(got.value) == str(exc)
+            continue
+        a, b = ols(X, y), ols_checked(X, y, names, what="t")
+        np.testing.assert_array_equal(a.coef, b.coef)
+        np.testing.assert_array_equal(a.xtx_inv, b.xtx_inv)
+        assert a.rss == b.rss and a.df_residual == b.df_residual
+
+
+def test_classical_f_is_the_wald_f() -> None:
+    """The equations' overall F without hc= is R's (MSS / df) / sigma^2, the Wald F with sigma^2 (X'X)^-1."""
+    from neuroimmune_stats.mediation._spec import ols
+
+    rng = np.random.default_rng(5)
+    X = np.column_stack([np.ones(40), rng.normal(size=(40, 3))])
+    y = X @ [1.0, 0.3, 0.0, -0.2] + rng.normal(size=40)
+    fit = ols(y, X, ["constant", "a", "b", "c"], "y")
+    b = fit.coef[1:]
+    assert fit.vcov is not None
+    np.testing.assert_allclose(fit.f, b @ np.linalg.solve(fit.vcov[1:, 1:], b) / 3, rtol=1e-12)
+    r2 = fit.r2
+    np.testing.assert_allclose(fit.f, (r2 / 3) / ((1 - r2) / 36), rtol=1e-12)

@@ -409,7 +409,7 @@ def test_statistic_is_chunk_invariant(cohort) -> None:
                                eng.moments_from_indices(idx), rtol=1e-13, atol=1e-15)
 
 
-def test_quantiles_by_partition_equal_those_by_sort(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_quantiles_equal_a_column_by_column_reference() -> None:
     from neuroimmune_stats.mediation import intervals
 
     rng = np.random.default_rng(0)
@@ -427,8 +427,18 @@ def test_quantiles_by_partition_equal_those_by_sort(monkeypatch) -> None:  # typ
         probs = rng.random((2, p))
         probs[0, 0] = 0.0
         probs[1, -1] = 1.0 if t % 2 else np.nan
-        monkeypatch.setattr(intervals, "PARTITION_COLUMNS", 32)
-        by_partition = intervals._quantiles(d, probs)
-        monkeypatch.setattr(intervals, "PARTITION_COLUMNS", 0)
-        by_sort = intervals._quantiles(d, probs)
-        np.testing.assert_array_equal(by_partition, by_sort)
+        got = intervals._quantiles(d, probs)
+        want = np.full((2, p), np.nan)  # R type 7 on each column's finite draws, written out
+        for j in range(p):
+            x = np.sort(d[np.isfinite(d[:, j]), j])
+            for i in range(2):
+                if x.size and np.isfinite(probs[i, j]):
+                    h = (x.size - 1) * min(max(probs[i, j], 0.0), 1.0)
+                    lo = int(np.floor(h))
+                    hi, frac = min(lo + 1, x.size - 1), h - lo
+                    want[i, j] = x[lo] if frac == 0 else x[lo] + frac * (x[hi] - x[lo])
+        np.testing.assert_array_equal(got, want)
+        finite = np.isfinite(probs) & np.isfinite(d).any(axis=0)[None, :]
+        ref = [np.quantile(d[np.isfinite(d[:, j]), j], np.clip(probs[i, j], 0, 1))
+               for i in range(2) for j in range(p) if finite[i, j]]
+        np.testing.assert_allclose(got[finite], ref, rtol=1e-12, atol=1e-12)

@@ -183,3 +183,20 @@ def test_sequential_p_value_is_uniform_under_the_null() -> None:
         assert rate <= alpha + 3 * se          # valid
         assert rate >= alpha - 3 * se - 0.03   # and not grossly conservative (p is discrete)
     assert np.mean(used) < 0.25 * 199          # under the null most runs stop after about h / p draws
+
+
+@pytest.mark.parametrize("n", [1, 2, 54, 255, 256, 1009])
+def test_int32_bootstrap_draws_are_the_int64_draws(n: int) -> None:
+    """The unstratified bootstrap draws int32 indices: numpy's bounded integers below 2**32 come from the
+    same 32-bit stream for either width, so they are the int64 numbers (which earlier versions drew)."""
+    idx = draw("bootstrap", n, 300, np.random.default_rng(n))
+    assert idx.dtype == np.int32
+    np.testing.assert_array_equal(idx, np.random.default_rng(n).integers(0, n, size=(300, n)))
+    assert draw("bootstrap", 6, 10, np.random.default_rng(1), [np.arange(3), np.arange(3, 6)]).dtype == np.int64
+
+
+@pytest.mark.parametrize("high", [100_003, 2**31 - 1])
+def test_numpy_bounded_int32_stream_is_the_int64_stream(high: int) -> None:
+    """The numpy property the int32 draws rely on, up to the largest range int32 output can hold."""
+    np.testing.assert_array_equal(np.random.default_rng(7).integers(0, high, size=5000, dtype=np.int32),
+                                  np.random.default_rng(7).integers(0, high, size=5000))

@@ -35,7 +35,7 @@ from .columns import (
 )
 from .factors import FactorCoder, as_factor, clean_level, covariate_matrix
 from .frame import Frame, model_frame
-from .linalg import HC_TYPES, RANK_TOL, OLSFit, aliased_columns, check_rank, hc_vcov, ols
+from .linalg import HC_TYPES, RANK_TOL, OLSFit, aliased_columns, check_rank, hc_vcov, ols, ols_checked
 
 __all__ = [
     "ALWAYS_FACTORS",
@@ -62,6 +62,7 @@ __all__ = [
     "numeric_column",
     "numeric_series",
     "ols",
+    "ols_checked",
     "present",
     "present_matrix",
     "resolve_columns",

@@ -8,14 +8,14 @@ are one level), strings keep their spelling, and levels are ordered as R's ``fac
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Literal
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
 
 from ..exceptions import SpecificationError
-from .cases import numeric_column
+from .cases import numeric_series
 from .columns import is_factor
 
 Contrasts = Literal["treatment", "sum"]
@@ -47,8 +47,9 @@ def as_factor(s: pd.Series, levels: Sequence[Any] | None = None) -> pd.Series:
         k = len(s.dtype.categories)
         used = np.bincount(codes[codes >= 0], minlength=k).all() if k else True
         cat = s if used else s.cat.remove_unused_categories()  # every level used: nothing to drop
-        cats = [clean_level(c) for c in cat.cat.categories]
-        if cats != list(cat.cat.categories) and len(set(cats)) == len(cats):
+        have = cast(pd.CategoricalDtype, cat.dtype).categories.tolist()
+        cats = [clean_level(c) for c in have]
+        if cats != have and len(set(cats)) == len(cats):
             cat = cat.cat.rename_categories(cats)
     else:
         # factorize + from_codes: the levels astype("category") would give, several times faster on
@@ -89,7 +90,7 @@ class FactorCoder:
 
     def fit(self, s: pd.Series) -> FactorCoder:
         cat = as_factor(s)
-        levels = list(cat.cat.categories)
+        levels = cast(pd.CategoricalDtype, cat.dtype).categories.tolist()
         if self.reference is not None:
             match = [lv for lv in levels if str(lv) == str(self.reference)]
             if not match:
@@ -106,8 +107,8 @@ class FactorCoder:
         One lookup over the distinct values (not a Categorical rebuild): a few µs per column.
         """
         if isinstance(s.dtype, pd.CategoricalDtype):
-            raw = np.asarray(s.cat.codes, dtype=np.int64)
-            values = [clean_level(c) for c in s.cat.categories]
+            raw = np.asarray(s.array.codes, dtype=np.int64)
+            values = [clean_level(c) for c in s.dtype.categories.tolist()]
         else:
             raw, uniques = pd.factorize(s)
             values = [clean_level(u) for u in uniques]
@@ -138,9 +139,13 @@ class FactorCoder:
 
 
 def covariate_matrix(
-    frame: pd.DataFrame, covariates: Sequence[str], *, what: str = "analysis"
+    frame: pd.DataFrame | Mapping[str, pd.Series], covariates: Sequence[str], *, what: str = "analysis",
+    n: int | None = None,
 ) -> tuple[np.ndarray, list[str]]:
     """Columns for ``covariates`` (no intercept): numeric as is, factors as treatment dummies.
+
+    ``frame`` is a DataFrame or a mapping of column name to Series (a model frame's columns, whose
+    row count ``n`` is then given).
 
     Factor levels follow :func:`as_factor`; the first level is the reference, as in R. A covariate
     that is constant in ``frame`` raises :class:`SpecificationError` naming it.
@@ -167,7 +172,7 @@ def covariate_matrix(
             cols.append(coder.transform(s))
             names.extend(coder.column_names())
         else:
-            x = numeric_column(frame, cov, what=what)
+            x = numeric_series(s, cov, what=what)
             if x.size and np.ptp(x) == 0:
                 raise SpecificationError(
                     f"{what}: covariate {cov!r} is constant ({x[0]:g}) among the complete cases; remove it."
@@ -175,7 +180,7 @@ def covariate_matrix(
             cols.append(x[:, None])
             names.append(cov)
     if not cols:
-        return np.empty((len(frame), 0)), []
+        return np.empty((len(frame) if n is None else n, 0)), []
     return np.column_stack(cols).astype(float), names
 
 

@@ -8,8 +8,7 @@ excluded IDs and the same rank decision everywhere.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -32,15 +31,32 @@ from .linalg import check_rank
 RoleSpec = str | Iterable[str] | None
 
 
-@dataclass(frozen=True)
 class Frame:
-    """Complete cases of the role columns (a private copy) and who was excluded."""
+    """Complete cases of the role columns (a private copy) and who was excluded.
 
-    data: pd.DataFrame
-    roles: Mapping[str, tuple[str, ...]]
-    cases: CompleteCases
-    what: str
-    labels: Mapping[str, str] = field(default_factory=dict)
+    The columns are kept as the Series :func:`model_frame` made of them (``column(name)``, no
+    DataFrame lookup); ``data``, the DataFrame of them all, is assembled on first use. Analyses
+    that need a few arrays never pay for a DataFrame they do not read.
+    """
+
+    __slots__ = ("_columns", "_data", "cases", "labels", "roles", "what")
+
+    def __init__(self, columns: Mapping[str, pd.Series], roles: Mapping[str, tuple[str, ...]],
+                 cases: CompleteCases, what: str, labels: Mapping[str, str] | None = None) -> None:
+        self._columns = dict(columns)
+        self._data: pd.DataFrame | None = None
+        self.roles = roles
+        self.cases = cases
+        self.what = what
+        self.labels = dict(labels or {})
+
+    @property
+    def data(self) -> pd.DataFrame:
+        """The complete cases of every column of the frame, in order (the subject ID first, if any)."""
+        if self._data is None:
+            index = next(iter(self._columns.values())).index if self._columns else pd.RangeIndex(0)
+            self._data = pd.DataFrame(self._columns, index=index, copy=False)
+        return self._data
 
     @property
     def n(self) -> int:
@@ -52,19 +68,37 @@ class Frame:
 
     @property
     def ids(self) -> tuple[str, ...]:
+        if ID_COLUMN in self._columns:
+            return tuple(self._columns[ID_COLUMN].astype(str).tolist())
         return tuple(subject_ids(self.data).tolist())
+
+    @property
+    def names(self) -> list[str]:
+        """The frame's columns, in order (the subject ID first, if the data had one)."""
+        return list(self._columns)
 
     def role(self, name: str) -> list[str]:
         return list(self.roles.get(name, ()))
 
+    def column(self, name: str) -> pd.Series:
+        """One column of the frame (complete cases, factors coded), without a DataFrame lookup."""
+        try:
+            return self._columns[name]
+        except KeyError:
+            raise SpecificationError(f"{self.what}: column {name!r} is not in the model frame.") from None
+
     def numeric(self, column: str) -> np.ndarray:
         """One column as float64 (a clear error if it is a factor)."""
-        return numeric_series(self.data[column], column, what=self.what)
+        return numeric_series(self.column(column), column, what=self.what)
+
+    def covariates(self, names: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+        """:func:`~neuroimmune_stats.design.covariate_matrix` of these columns (no intercept, no rank check)."""
+        return covariate_matrix(self._columns, names, what=self.what, n=self.n)
 
     def design(self, role: str = "covariates", *, intercept: bool = True,
                extra: Iterable[tuple[str, np.ndarray]] = ()) -> tuple[np.ndarray, list[str]]:
         """Intercept, treatment-coded columns of ``role`` and ``extra`` columns, rank-checked."""
-        C, names = covariate_matrix(self.data, self.role(role), what=self.what)
+        C, names = self.covariates(self.role(role))
         blocks = [np.ones((self.n, 1))] if intercept else []
         cols = ["(Intercept)"] if intercept else []
         for name, col in extra:
@@ -147,28 +181,27 @@ def model_frame(
             if isinstance(s.dtype, pd.CategoricalDtype) or (is_factor(s) and not pd.api.types.is_numeric_dtype(s)):
                 raise SpecificationError(f"{what}: {role} column {c!r} must be numeric; it holds {s.dtype} values.")
     mask = complete_mask(data, columns, series)
-    # columns taken by position (a fraction of the cost of .loc with a mask and a list on small frames)
+    # columns taken by position (a fraction of the cost of .loc with a mask and a list on small frames);
+    # each becomes one Series, coded once if it is a factor; no DataFrame is built unless asked for
     rows = np.flatnonzero(mask)
-    frame = pd.DataFrame({c: s.array.take(rows) for c, s in series.items()}, index=data.index[rows])
-    cases = CompleteCases(n=int(mask.sum()), excluded_ids=excluded_ids(data, mask))
+    cases = CompleteCases(n=int(rows.size), excluded_ids=excluded_ids(data, mask))
     if warn:
         warn_excluded(what, cases.excluded_ids, cases.n, columns, stacklevel=3)
     if cases.n < min_n:
         raise InsufficientDataError(
             f"{what}: {cases.n} complete case(s) on {columns}; at least {min_n} are needed.")
     factor_cols = {c for r in factors for c in resolved.get(r, ())}
-    for c in columns:
-        if c in factor_cols or is_factor(series[c]):  # the input column: same name and dtype as frame[c]
-            col = frame[c]
-            coded = as_factor(col)
-            if coded is not col:  # a categorical with every level used comes back as it is
-                frame[c] = coded
+    taken: dict[str, pd.Series] = {}
+    for c, s in series.items():
+        col = s.take(rows)  # a new Series: its own values and index, the input's dtype
+        if c in columns and (c in factor_cols or is_factor(s)):  # the input column: same name and dtype
+            col = as_factor(col)
+        taken[c] = col
     for role in nonconstant:
         for c in resolved.get(role, ()):
-            s = frame[c]
-            if s.nunique(dropna=True) < 2:
+            if taken[c].nunique(dropna=True) < 2:
                 raise SpecificationError(f"{what}: {role} column {c!r} is constant among the {cases.n} complete cases.")
-    return Frame(data=frame, roles=resolved, cases=cases, what=what, labels=labels)
+    return Frame(taken, roles=resolved, cases=cases, what=what, labels=labels)
 
 
 __all__ = ["Frame", "model_frame"]

@@ -16,6 +16,7 @@ a coefficient of 0 (equivalent to dropping it from that resample). Their number 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -73,6 +74,18 @@ def _rows_by(parts: Iterable[np.ndarray], block: int) -> Iterator[np.ndarray]:
         yield pending[0] if len(pending) == 1 else np.concatenate(pending)
 
 
+@functools.lru_cache(maxsize=64)
+def _pair_layout(q: int) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+    """The upper-triangle indices of ``q`` columns and the moment row of each pair (read-only, shared)."""
+    iu = np.triu_indices(q)
+    pair = np.zeros((q, q), dtype=np.intp)
+    pair[iu] = np.arange(iu[0].size) + q
+    pair[(iu[1], iu[0])] = pair[iu]
+    for a in (*iu, pair):
+        a.flags.writeable = False
+    return iu, pair
+
+
 class Engine:
     """Effects of one prepared model as a function of case weights."""
 
@@ -80,10 +93,7 @@ class Engine:
         self.prep = prep
         z = prep.z
         self.n, self.q = z.shape
-        iu = np.triu_indices(self.q)
-        self.pair = np.zeros((self.q, self.q), dtype=np.intp)
-        self.pair[iu] = np.arange(iu[0].size) + self.q
-        self.pair[(iu[1], iu[0])] = self.pair[iu]
+        iu, self.pair = _pair_layout(self.q)
         self.zp = np.ascontiguousarray(np.column_stack([z, z[:, iu[0]] * z[:, iu[1]]]))
         self.zpt = np.ascontiguousarray(self.zp.T)
         self.labels = self._labels()
@@ -111,12 +121,17 @@ class Engine:
         block = max(1, min(block, 2**21 // n))  # at most ~16 MiB of counts at a time
         out = np.empty((self.zpt.shape[0], k))
         offsets = (n * np.arange(min(block, k)))[:, None]
+        # offsets of the indices' own integer type (int32 bootstrap draws): an add without a cast
+        typed = {offsets.dtype: offsets}
         s = 0
         for rows in _rows_by(blocks, block):
             kk = rows.shape[0]
             if s + kk > k:
                 break
-            w = np.bincount((rows + offsets[:kk]).ravel(), minlength=kk * n).reshape(kk, n)
+            off = typed.get(rows.dtype)
+            if off is None:
+                off = typed[rows.dtype] = offsets.astype(np.result_type(rows.dtype, np.int32))
+            w = np.bincount((rows + off[:kk]).ravel(), minlength=kk * n).reshape(kk, n)
             np.matmul(self.zpt, w.T.astype(float), out=out[:, s : s + kk])
             s += kk
         if s != k:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from .. import design as _design
 from .._dist import f_sf, t_sf
-from ..design import ID_COLUMN, Frame, as_list, covariate_matrix, model_frame, resolve_columns, warn_excluded
+from ..design import ID_COLUMN, Frame, as_list, model_frame, resolve_columns, warn_excluded
 from ..exceptions import InsufficientDataError, SpecificationError
 
 WHAT = "mediate"
@@ -128,11 +128,11 @@ def ols(y: np.ndarray, X: np.ndarray, names: list[str], response: str, hc: str |
     The rank rule is :func:`neuroimmune_stats.design.check_rank` (R ``lm.fit``, 1e-7), the solver
     :func:`neuroimmune_stats.design.ols`; ``hc`` gives the sandwich covariance of
     :func:`neuroimmune_stats.design.hc_vcov` (R ``sandwich::vcovHC``), else the classical one.
-    The overall ``f`` is the Wald F of the slopes with that covariance (the classical F without
-    ``hc``; PROCESS's F under ``hc=``).
+    The overall ``f`` is the Wald F of the slopes with that covariance: under ``hc=`` PROCESS's F;
+    without it the classical F, computed as R ``summary.lm`` does, ``(MSS / df_model) / σ²``
+    (the same number as the Wald form with ``σ² (X'X)⁻¹``).
     """
-    _design.check_rank(X, names, what=f"{what} (model for {response!r})")
-    fit = _design.ols(X, y)
+    fit = _design.ols_checked(X, y, names, what=f"{what} (model for {response!r})")
     vcov = fit.vcov(X, hc)
     se = np.sqrt(np.diag(vcov))
     tss = float(np.sum((y - y.mean()) ** 2))
@@ -140,8 +140,11 @@ def ols(y: np.ndarray, X: np.ndarray, names: list[str], response: str, hc: str |
     dfm = X.shape[1] - 1
     f = np.nan
     if dfm > 0 and fit.rss > 0:
-        b = fit.coef[1:]
-        f = float(b @ np.linalg.solve(vcov[1:, 1:], b)) / dfm
+        if hc is None:
+            f = (tss - fit.rss) / dfm / fit.sigma**2
+        else:
+            b = fit.coef[1:]
+            f = float(b @ np.linalg.solve(vcov[1:, 1:], b)) / dfm
     return OLSFit(response, names, fit.coef, se, fit.df_residual, fit.sigma**2, r2, f, dfm, vcov, hc)
 
 
@@ -218,10 +221,10 @@ def model_base(
     )
     # the call's one exclusion warning, attributed to the user's line (not to this module)
     if frame.excluded_ids:
-        warn_excluded(what, frame.excluded_ids, frame.n, [c for c in frame.data.columns if c != ID_COLUMN],
+        warn_excluded(what, frame.excluded_ids, frame.n, [c for c in frame.names if c != ID_COLUMN],
                       stacklevel=1 + _package_depth())
     raw_roles = np.column_stack([frame.numeric(c) for c in roles])
-    cmat, cnames = covariate_matrix(frame.data, all_cov, what=what)
+    cmat, cnames = frame.covariates(all_cov)
     # columns each covariate expanded into
     expand: dict[str, list[str]] = {c: [] for c in all_cov}
     for nm in cnames:
@@ -255,6 +258,13 @@ def prepare(
                      tuple(b.frame.excluded_ids), hc)
 
 
+def correlation(u: np.ndarray, v: np.ndarray) -> float:
+    """Pearson's r of two columns (NaN when one is constant): the linear-copy checks of the roles."""
+    du, dv = u - u.mean(), v - v.mean()
+    den = float(np.sqrt((du @ du) * (dv @ dv)))
+    return float(du @ dv) / den if den > 0 else float("nan")
+
+
 def check_roles(x: str, mediators: list[str], y: str, raw_roles: np.ndarray, what: str = WHAT) -> None:
     """Raise when x, a mediator or y is constant, or a mediator is a linear copy of x."""
     roles = [x, *mediators, y]
@@ -267,7 +277,7 @@ def check_roles(x: str, mediators: list[str], y: str, raw_roles: np.ndarray, wha
                 f"{n} complete cases; its effects cannot be estimated."
             )
     for j, med in enumerate(mediators, start=1):
-        r = np.corrcoef(raw_roles[:, 0], raw_roles[:, j])[0, 1]
+        r = correlation(raw_roles[:, 0], raw_roles[:, j])
         if abs(r) > 1 - 1e-10:
             raise SpecificationError(
                 f"{what}: mediator {med!r} is a linear copy of x {x!r} (r = {r:.6f}); "
@@ -323,4 +333,4 @@ def reassign(prep: Prepared, x: str, m: str, y: str) -> Prepared:
                      prep.expand, cov_eq, prep.excluded_ids, prep.hc)
 
 
-__all__ = ["Base", "Equation", "OLSFit", "Prepared", "model_base", "ols", "prepare", "reassign"]
+__all__ = ["Base", "Equation", "OLSFit", "Prepared", "correlation", "model_base", "ols", "prepare", "reassign"]

@@ -33,7 +33,7 @@ from .._rng import SeedLike
 from ..design import FactorCoder, is_factor
 from ..exceptions import InsufficientDataError, SpecificationError
 from ._engine import Engine, Label
-from ._spec import WHAT, Equation, Prepared, check_roles, model_base, ols
+from ._spec import WHAT, Equation, Prepared, check_roles, correlation, model_base, ols
 
 PATHS = ("a", "b", "c_prime")
 
@@ -163,11 +163,11 @@ def prepare_moderated(
         raise SpecificationError(f"{what}: moderator must be one column name; got {w!r}.")
     base = model_base(data, x, m, y, covariates, extra_roles={"moderator": w}, extra_coef=1, what=what)
     mediators, roles = base.mediators, base.roles
-    s = base.frame.data[w]
+    s = base.frame.column(w)
     wcols, wnames, wlabels, wfac, levels, at_vals, at_codes, kind = moderator_design(s, w, at, what=what)
     if not wfac:
         for j, col in enumerate(roles):
-            r = np.corrcoef(base.raw_roles[:, j], wcols[:, 0])[0, 1]
+            r = correlation(base.raw_roles[:, j], wcols[:, 0])
             if abs(r) > 1 - 1e-10:
                 role = "x" if col == x else ("y" if col == y else "mediator")
                 raise SpecificationError(
@@ -235,6 +235,11 @@ class ModeratedEngine(Engine):
 
     def __init__(self, prep: ModeratedPrepared) -> None:
         super().__init__(prep)
+        # what effects_from_coef looks up for every chunk of draws, resolved once
+        self._col = {c: i for i, c in enumerate(prep.columns)}
+        self._path_keys = [(str(lab.equation), self._col[str(lab.column)]) for lab in self._path_labels()]
+        k_w = len(prep.w_columns)
+        self._eye = np.vstack([np.zeros((1, k_w)), np.eye(k_w)])
 
     def _vs(self, level: Any) -> str | None:
         """``"level - reference"`` for a factor W's interaction rows (None for numeric W)."""
@@ -312,12 +317,13 @@ class ModeratedEngine(Engine):
         Shared by the bootstrap (slopes of each resample) and the Bayesian model (posterior draws).
         """
         p: ModeratedPrepared = self.prep
-        col = {c: i for i, c in enumerate(p.columns)}
+        col = self._col
 
         def get(eq: str, name: str) -> np.ndarray:
-            return coef[eq].get(col[name], np.zeros(k))
+            j, c = col[name], coef[eq]
+            return c[j] if j in c else np.zeros(k)
 
-        cols = [get(str(lab.equation), str(lab.column)) for lab in self._path_labels()]
+        cols = [coef[eq][j] if j in coef[eq] else np.zeros(k) for eq, j in self._path_keys]
         x, wn, K = p.x, p.w_columns, len(p.w_columns)
         zero = [np.zeros(k)] * K
         a = {med: get(f"m:{med}", x) for med in p.mediators}
@@ -347,7 +353,7 @@ class ModeratedEngine(Engine):
             for med in p.mediators:
                 cols += [aw[med][j] * b[med] if "a" in p.moderate else a[med] * bw[med][j] for j in range(K)]
         if p.w_factor:
-            eye = np.vstack([np.zeros((1, K)), np.eye(K)])
+            eye = self._eye
             for med in p.mediators:
                 ref = at(a[med], aw[med], eye[0]) * at(b[med], bw[med], eye[0])
                 cols += [at(a[med], aw[med], eye[i]) * at(b[med], bw[med], eye[i]) - ref for i in range(1, K + 1)]

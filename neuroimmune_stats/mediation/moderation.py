@@ -24,7 +24,7 @@ from .._params import check_choice, check_conf_level, check_probability
 from ..design import HC_TYPES, model_frame
 from ..exceptions import InsufficientDataError, SpecificationError
 from ..results import Result, format_p, format_table
-from ._spec import OLSFit, ols
+from ._spec import OLSFit, correlation, ols
 from .conditional import moderator_design
 
 WHAT = "moderation"
@@ -295,10 +295,10 @@ def moderation(
                         numeric=("x", "y"), nonconstant=("x", "y"), min_n=1)
     covs = frame.role("covariates")
     xv, yv = frame.numeric(x), frame.numeric(y)
-    wcols, wnames, _, wfac, levels, at_vals, at_codes, kind = moderator_design(frame.data[w], w, at, what=WHAT)
+    wcols, wnames, _, wfac, levels, at_vals, at_codes, kind = moderator_design(frame.column(w), w, at, what=WHAT)
     if not wfac:
         for role, v in (("x", xv), ("y", yv)):
-            r = np.corrcoef(v, wcols[:, 0])[0, 1]
+            r = correlation(v, wcols[:, 0])
             if abs(r) > 1 - 1e-10:
                 raise SpecificationError(f"{WHAT}: w {w!r} is a linear copy of {role} (r = {r:.6f}); the moderator "
                                          "must carry information of its own.")

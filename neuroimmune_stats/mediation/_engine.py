@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._spec import Prepared
+from ._spec import Equation, Prepared
 
 #: relative Cholesky pivot (1 − R² of a regressor on the previous ones) treated as singular
 PIVOT_TOL = 1e-10
@@ -155,21 +155,31 @@ class Engine:
     def _cov(self, g: np.ndarray, i: int, j: int) -> np.ndarray:
         return g[self.pair[i, j]] - g[i] * g[j]
 
-    def _solve(self, g: np.ndarray, regs: tuple[int, ...], resp: int) -> tuple[list[np.ndarray], np.ndarray]:
-        """Slopes of ``resp`` on ``regs`` for every column of ``g``; and the singular mask.
+    def wanted(self, eq: Equation) -> tuple[int, ...]:
+        """The regressors of ``eq`` whose slopes :meth:`effects` reads: x and the mediators."""
+        return tuple(r for r in eq.regressors if r < self.prep.n_roles)
+
+    def _solve(self, g: np.ndarray, regs: tuple[int, ...], resp: int,
+               want: tuple[int, ...] | None = None) -> tuple[dict[int, np.ndarray], np.ndarray]:
+        """Slopes of ``resp`` on ``regs`` for every column of ``g`` (those in ``want``); and the singular mask.
 
         Cholesky factorisation of the regressors' covariance matrix, one vector operation over the
         resamples per entry of its lower triangle (the upper one is never formed), then forward and
-        back substitution. Sums run left to right, as a written-out loop would.
+        back substitution. Sums run left to right, as a written-out loop would. The regressors in
+        ``want`` (default: all) are factored last, so the back substitution stops once their slopes
+        are known: the covariates' slopes, never read, are not formed.
         """
-        p = len(regs)
+        want = regs if want is None else want
+        order = [r for r in regs if r not in want] + [r for r in regs if r in want]
+        p = len(order)
+        first = p - sum(r in want for r in regs)
         k = g.shape[1]
         pair = self.pair
-        mu = [g[r] for r in regs]
+        mu = [g[r] for r in order]
         low: list[list[np.ndarray]] = [[] for _ in range(p)]
         bad = np.zeros(k, dtype=bool)
         for j in range(p):
-            rj = regs[j]
+            rj = order[j]
             ajj = g[pair[rj, rj]] - mu[j] * mu[j]
             d = ajj if j == 0 else ajj - _dot(low[j], low[j], j)
             ok = (d > PIVOT_TOL * ajj) & (ajj > 1e-12)  # NaN pivots are singular too
@@ -179,15 +189,15 @@ class Engine:
                 bad |= ~ok
                 ljj = np.sqrt(np.where(ok, d, 1.0))
             for i in range(j + 1, p):
-                aij = g[pair[regs[i], rj]] - mu[i] * mu[j]
+                aij = g[pair[order[i], rj]] - mu[i] * mu[j]
                 low[i].append((aij if j == 0 else aij - _dot(low[i], low[j], j)) / ljj)
             low[j].append(ljj)
-        rhs = [g[pair[r, resp]] - mu[i] * g[resp] for i, r in enumerate(regs)]
+        rhs = [g[pair[r, resp]] - mu[i] * g[resp] for i, r in enumerate(order)]
         u: list[np.ndarray] = []
         for i in range(p):
             u.append((rhs[i] if i == 0 else rhs[i] - _dot(low[i], u, i)) / low[i][i])
         beta: list[np.ndarray] = [np.zeros(k)] * p
-        for i in reversed(range(p)):
+        for i in reversed(range(first, p)):
             acc = u[i]
             if i + 1 < p:
                 s = low[i + 1][i] * beta[i + 1]
@@ -198,13 +208,13 @@ class Engine:
         if bad.any():
             rows = np.flatnonzero(bad)
             gr = g[:, rows]
-            am = np.stack([np.stack([self._cov(gr, ri, rj) for rj in regs], -1) for ri in regs], 1)
-            bm = np.stack([self._cov(gr, ri, resp) for ri in regs], -1)
+            am = np.stack([np.stack([self._cov(gr, ri, rj) for rj in order], -1) for ri in order], 1)
+            bm = np.stack([self._cov(gr, ri, resp) for ri in order], -1)
             sol = np.einsum("kij,kj->ki", np.linalg.pinv(am, rcond=1e-10), bm)
             beta = [b.copy() for b in beta]
-            for i in range(p):
+            for i in range(first, p):
                 beta[i][rows] = sol[:, i]
-        return beta, bad
+        return {order[i]: beta[i] for i in range(first, p)}, bad
 
     # ------------------------------------------------------------------ effects
     def _labels(self) -> list[Label]:
@@ -248,11 +258,9 @@ class Engine:
         bad = np.zeros(k, dtype=bool)
         coef: dict[str, dict[int, np.ndarray]] = {}
         for eq in prep.equations:
-            beta, sing = self._solve(g, eq.regressors, eq.response)
+            beta, sing = self._solve(g, eq.regressors, eq.response, self.wanted(eq))
             bad |= sing
-            coef[eq.name] = {
-                r: beta[i] * (sc[eq.response] / sc[r]) for i, r in enumerate(eq.regressors)
-            }
+            coef[eq.name] = {r: b * (sc[eq.response] / sc[r]) for r, b in beta.items()}
         xi, yi = 0, len(prep.mediators) + 1
         mi = list(range(1, yi))
         a = [coef[f"m:{m}"][xi] for m in prep.mediators]
@@ -278,7 +286,7 @@ class Engine:
                 if len(ind) > 1:
                     cols.append(total * factor)
             cols.append(total / c)
-        return np.column_stack(cols), bad
+        return np.stack(cols).T, bad  # (k, n_effects), each effect one contiguous run of k draws
 
 
 __all__ = ["PIVOT_TOL", "Engine", "Label"]

@@ -45,13 +45,15 @@ class _Statistic:
 
         Consecutive seed blocks are gathered into groups of about ``GROUP_BYTES`` of moments;
         each group's moments are taken block by block as the blocks are drawn and its effects
-        solved at once, straight into the output rows. Every resample's effects depend on its own
-        moments only, so the numbers are those of one pass over all ``k`` resamples, bit for bit;
+        solved at once, straight into the output (held effect by effect: a (k, effects) view of an
+        array with one contiguous row per effect, the layout the interval kernels read). Every
+        resample's effects depend on its own moments only, so the numbers are those of one pass
+        over all ``k`` resamples, bit for bit;
         only the temporaries shrink (page faults on fresh memory cost more than the few extra
         vector operations of a group).
         """
         engine = self.engine
-        out = np.empty((k, len(engine.labels) + 1))
+        out = np.empty((len(engine.labels) + 1, k))  # one row per effect (the engine's layout), returned transposed
         group = max(1, self.GROUP_BYTES // (8 * engine.zpt.shape[0]))
         done = 0
         parts: list[np.ndarray] = []
@@ -62,8 +64,8 @@ class _Statistic:
             if done + size > k:
                 raise ValueError(f"from_blocks: the blocks hold more than k = {k} resamples.")
             eff, bad = engine.effects(engine.moments_from_blocks(parts, size))
-            out[done : done + size, :-1] = eff
-            out[done : done + size, -1] = bad
+            out[:-1, done : done + size] = eff.T
+            out[-1, done : done + size] = bad
             done += size
 
         for part in blocks:
@@ -76,7 +78,7 @@ class _Statistic:
             solve()
         if done != k:
             raise ValueError(f"from_blocks: the blocks hold {done} resamples, not k = {k}.")
-        return out
+        return out.T
 
 
 def _sobel(result_labels: list, estimate: np.ndarray, prep: Any) -> np.ndarray:

@@ -240,6 +240,13 @@ class ModeratedEngine(Engine):
         self._path_keys = [(str(lab.equation), self._col[str(lab.column)]) for lab in self._path_labels()]
         k_w = len(prep.w_columns)
         self._eye = np.vstack([np.zeros((1, k_w)), np.eye(k_w)])
+        keys = set(self._path_keys)
+        self._wanted = {eq.name: tuple(r for r in eq.regressors if (eq.name, r) in keys)
+                        for eq in prep.equations}
+
+    def wanted(self, eq: Equation) -> tuple[int, ...]:
+        """The regressors of ``eq`` whose slopes a path of the model reads (not W's main effect, not covariates)."""
+        return self._wanted[eq.name]
 
     def _vs(self, level: Any) -> str | None:
         """``"level - reference"`` for a factor W's interaction rows (None for numeric W)."""
@@ -293,9 +300,9 @@ class ModeratedEngine(Engine):
         bad = np.zeros(k, dtype=bool)
         coef: dict[str, dict[int, np.ndarray]] = {}
         for eq in p.equations:
-            beta, sing = self._solve(g, eq.regressors, eq.response)
+            beta, sing = self._solve(g, eq.regressors, eq.response, self.wanted(eq))
             bad |= sing
-            coef[eq.name] = {r: beta[i] * (sc[eq.response] / sc[r]) for i, r in enumerate(eq.regressors)}
+            coef[eq.name] = {r: b * (sc[eq.response] / sc[r]) for r, b in beta.items()}
         return self.effects_from_coef(coef, k), bad
 
     def point_estimate(self) -> np.ndarray:
@@ -336,6 +343,8 @@ class ModeratedEngine(Engine):
         memo: dict[tuple[int, int, tuple[float, ...]], np.ndarray] = {}
 
         def at(base: np.ndarray, inter: list[np.ndarray], d: np.ndarray) -> np.ndarray:
+            if inter is zero:  # a path W does not moderate is the same at every value of W
+                return base
             # a factor W's conditional paths are asked for again by the level contrasts: formed once
             key = (id(base), id(inter), tuple(d.tolist()))
             if key not in memo:
@@ -357,7 +366,7 @@ class ModeratedEngine(Engine):
             for med in p.mediators:
                 ref = at(a[med], aw[med], eye[0]) * at(b[med], bw[med], eye[0])
                 cols += [at(a[med], aw[med], eye[i]) * at(b[med], bw[med], eye[i]) - ref for i in range(1, K + 1)]
-        return np.column_stack(cols)
+        return np.stack(cols).T  # (k, n_effects), each effect one contiguous run of k draws
 
 
 def moderated_mediation(
